@@ -1,0 +1,116 @@
+#pragma once
+// Printers: every command prints objects through here (tables, wide, json, yaml, name,
+// jsonpath, custom-columns), never formatting JSON by hand.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "lib/api/resources.h"
+
+namespace kai::output {
+
+using json = nlohmann::json;
+
+enum class Format { Table, Wide, Json, Yaml, Name, JsonPath, JsonPathAsJson, CustomColumns };
+
+/// What `-o/--output` asked for.
+struct OutputSpec {
+  Format format = Format::Table;
+  std::string arg;  ///< template for jsonpath / custom-columns (file already read for *-file forms)
+
+  /// Parses an -o value: "", "wide", "json", "yaml", "name", "jsonpath=T", "jsonpath-as-json=T",
+  /// "jsonpath-file=F", "custom-columns=SPEC", "custom-columns-file=F".
+  /// Throws kai::Error Usage for anything else: `unable to match a printer suitable for the
+  /// output format "x", allowed formats are: custom-columns,custom-columns-file,json,jsonpath,
+  /// jsonpath-as-json,jsonpath-file,name,wide,yaml`.
+  static OutputSpec parse(std::string_view value);
+};
+
+/// Printing options shared by kubectl-style printers.
+struct PrintOptions {
+  bool no_headers = false;
+  bool show_labels = false;
+  bool with_namespace = false;  ///< -A: leading NAMESPACE column
+  std::vector<std::string> label_columns;  ///< -L a,b
+  /// "now", for ages; tests set it.
+  std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
+};
+
+/// Prints `objs` of resource `res` as kubectl would for `kubectl get` with this output spec:
+/// - Table/Wide: the resource's columns (see resource_columns), tabwriter-style (3 spaces).
+/// - Json/Yaml: one object alone when `single` is true, else a `kind: List` (apiVersion v1,
+///   metadata.resourceVersion ""); metadata.managedFields dropped.
+/// - Name: `<qualified_singular>/<name>` per line.
+/// - JsonPath: the template over the single object or the List; no trailing newline.
+/// - CustomColumns: header + rows, `<none>` for missing.
+/// Returns the text to write to stdout (empty for an empty table: callers print
+/// "No resources found" to stderr themselves).
+std::string print_objects(const api::ResourceInfo& res, const std::vector<json>& objs, bool single,
+                          const OutputSpec& spec, const PrintOptions& opts = {});
+
+/// A cell-based table rendered like Go's tabwriter as kubectl configures it
+/// (minwidth 0, padding 3, left-aligned, trailing cell not padded).
+std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+
+/// kubectl/apimachinery HumanDuration: "5s", "3m20s", "2h", "4d", "<invalid>", ...
+std::string human_duration(std::chrono::seconds d);
+/// Age of an RFC 3339 timestamp relative to `now`; "<unknown>" when empty/unparsable.
+std::string age(const std::string& rfc3339, std::chrono::system_clock::time_point now);
+/// Parses RFC 3339 ("2026-11-22T17:26:52Z", fractional seconds and offsets allowed).
+std::optional<std::chrono::system_clock::time_point> parse_time(const std::string& rfc3339);
+/// Formats as RFC 3339 UTC seconds "2026-11-22T17:26:52Z".
+std::string format_time(std::chrono::system_clock::time_point t);
+
+/// Kubernetes JSONPath (client-go util/jsonpath dialect): `{.a.b}`, `{range}{end}`, filters,
+/// unions, slices, recursive descent, literal text. Throws kai::Error Usage on bad templates,
+/// and (allow_missing_keys=false) kai::Error Invalid `<key> is not found`.
+class JsonPath {
+ public:
+  static JsonPath parse(std::string_view tmpl);
+  /// Text output as kubectl prints it (lists space-separated, maps Go-style map[k:v],
+  /// strings raw, no trailing newline).
+  std::string execute(const json& root, bool allow_missing_keys = true) const;
+  /// Results as JSON values (for jsonpath-as-json and custom-columns).
+  std::vector<std::vector<json>> evaluate(const json& root) const;
+
+  struct Node;  // defined in the implementation
+  JsonPath();
+  ~JsonPath();
+  JsonPath(JsonPath&&) noexcept;
+  JsonPath& operator=(JsonPath&&) noexcept;
+
+ private:
+  std::vector<Node>* nodes_ = nullptr;
+};
+
+// ---- vcctl-compatible printers (volcano.md §1.3, §1.4, §1.6) ----
+
+/// `vcctl job list` table, exact widths and trailing padding; Namespace column first when
+/// all_namespaces. Empty `jobs`: returns "No resources found\n".
+std::string vcctl_job_list(const std::vector<json>& jobs, bool all_namespaces);
+
+/// `vcctl job view` describe-style dump of a Job, then `Events:` from `events` (already
+/// filtered to this job, any order; printed oldest first).
+std::string vcctl_job_view(const json& job, const std::vector<json>& events,
+                           std::chrono::system_clock::time_point now);
+
+/// `vcctl queue list` / `queue get` table: Name Weight State Parent Inqueue Pending Running
+/// Unknown Completed, counts from PodGroups' status.phase per spec.queue.
+std::string vcctl_queue_list(const std::vector<json>& queues, const std::vector<json>& podgroups);
+
+}  // namespace kai::output
+
+namespace kai::output {
+/// `kubectl describe`-style dump of any object (generic form kubectl uses for custom
+/// resources: Name, Namespace, Labels, Annotations, API Version, Kind, then Metadata/Spec/Status
+/// with keys title-cased and nested by two spaces), then an Events table
+/// (Type Reason Age From Message) or `Events:  <none>`.
+std::string describe(const api::ResourceInfo& res, const json& obj, const std::vector<json>& events,
+                     std::chrono::system_clock::time_point now);
+}  // namespace kai::output
