@@ -17,6 +17,7 @@
 #include "lib/api/selectors.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace kai::store {
 
@@ -93,10 +94,12 @@ class Store {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  struct Ops;  // the statements and steps behind the public calls, in store.cpp
   Store() = default;
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
   int tx_depth_ = 0;
+  mutable std::vector<sqlite3_stmt*> stmts_;  // prepared on first use, indexed by store.cpp's Sql
 };
 
 /// $KAI_HOME, else $XDG_STATE_HOME/kai, else ~/.local/state/kai.

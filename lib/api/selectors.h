@@ -10,13 +10,18 @@
 
 namespace kai::api {
 
-/// `a=b,c!=d,e in (x,y),f notin (z),g,!h` (also `==`). Empty selector matches everything.
+/// `a=b,c!=d,e in (x,y),f notin (z),g,!h` (also `==`, and `>`/`<` on integers), Kubernetes'
+/// labels.Parse grammar. Empty selector matches everything.
 class LabelSelector {
  public:
-  /// Throws kai::Error Invalid with the Kubernetes wording, e.g.
-  /// `unable to parse requirement: found '', expected: identifier` style messages naming the input.
+  /// Throws kai::Error Invalid `invalid label selector "<text>": <Kubernetes' message>`, e.g.
+  /// `invalid label selector "a b": unable to parse requirement: found 'b', expected: in, notin,
+  /// =, ==, !=, gt, lt`. Requirements are sorted by key; set values are sorted and unique.
   static LabelSelector parse(std::string_view text);
-  /// From a metav1.LabelSelector JSON object (matchLabels + matchExpressions).
+  /// From a metav1.LabelSelector JSON object (matchLabels + matchExpressions with In, NotIn,
+  /// Exists, DoesNotExist). null or `{}` gives the empty selector (matches everything; Kubernetes
+  /// would make a nil selector match nothing). Throws kai::Error Invalid `invalid label selector:
+  /// <Kubernetes' message>`, e.g. `invalid label selector: "Foo" is not a valid label selector operator`.
   static LabelSelector from_json(const nlohmann::json& selector);
   bool matches(const std::map<std::string, std::string>& labels) const;
   /// Matches against an object's metadata.labels.
@@ -24,7 +29,8 @@ class LabelSelector {
   bool empty() const { return reqs_.empty(); }
 
   struct Requirement {
-    enum class Op { Equals, NotEquals, In, NotIn, Exists, DoesNotExist };
+    /// `=` and `==` are both Equals; GreaterThan/LessThan (`>`, `<`) compare as int64.
+    enum class Op { Equals, NotEquals, In, NotIn, Exists, DoesNotExist, GreaterThan, LessThan };
     std::string key;
     Op op;
     std::vector<std::string> values;
@@ -37,13 +43,18 @@ class LabelSelector {
 
 /// `metadata.name=x,metadata.namespace!=y` (`==` too). Supported fields: metadata.name,
 /// metadata.namespace, plus per-kind fields given at match time (status.phase, spec.nodeName...).
+/// Parsing follows Kubernetes' fields.ParseSelector: terms split on unescaped commas, the first
+/// `!=`, `==` or `=` splits a term, no whitespace trimming, values unescape `\`, `\,` and `\=`.
 class FieldSelector {
  public:
-  /// Throws kai::Error Invalid for bad syntax.
+  /// Throws kai::Error Invalid for bad syntax: `invalid selector: '<text>'; can't understand
+  /// '<term>'`, `invalid field selector "<text>": invalid escape sequence: \q` or
+  /// `invalid field selector "<text>": unescaped character in value: '='`.
   static FieldSelector parse(std::string_view text);
   /// Throws kai::Error Invalid `field label not supported: <f>` when a field is not in `supported`.
   void check_supported(const std::vector<std::string>& supported) const;
-  /// Compares against the value at each dotted path in `obj` (missing = "").
+  /// Compares against the value at each dotted path in `obj` (missing or not a scalar = "";
+  /// booleans and numbers as their JSON text).
   bool matches_object(const nlohmann::json& obj) const;
   bool empty() const { return reqs_.empty(); }
 

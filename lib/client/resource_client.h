@@ -2,6 +2,7 @@
 // ResourceClient: what every command works on. Implemented by the embedded cluster
 // (minicluster/local_client) and, later, by the REST client (lib/kube).
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ class ResourceClient {
                            const json& patch) = 0;
   /// Deletes (cascading to owned objects); returns the deleted object.
   virtual json remove(const api::ResourceInfo& res, const std::string& ns, const std::string& name) = 0;
+  /// Runs fn so that the calls it makes are applied all together or not at all where the
+  /// backend can (the local store: one transaction); elsewhere it simply runs fn.
+  virtual void batch(const std::function<void()>& fn) = 0;
   /// Human name of the target ("local cluster at /path", "https://...").
   virtual std::string describe_target() const = 0;
 };

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,19 +44,34 @@ struct PrintOptions {
 };
 
 /// Prints `objs` of resource `res` as kubectl would for `kubectl get` with this output spec:
-/// - Table/Wide: the resource's columns (see resource_columns), tabwriter-style (3 spaces).
+/// - Table/Wide: the resource's columns, tabwriter-style (3 spaces), as kubectl shows them:
+///   jobs NAME STATUS MINAVAILABLE RUNNINGS AGE (+QUEUE) and podgroups NAME STATUS MINMEMBER
+///   RUNNINGS AGE (+QUEUE) from the Volcano CRDs' additionalPrinterColumns (missing values
+///   `<none>`); queues NAME PARENT (the Queue CRD declares only PARENT, so no AGE); commands and
+///   unknown kinds NAME AGE; pods NAME READY STATUS RESTARTS AGE (+IP NODE NOMINATED NODE
+///   READINESS GATES GPUS); nodes NAME STATUS ROLES AGE VERSION (+INTERNAL-IP EXTERNAL-IP
+///   OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME GPUS); namespaces NAME STATUS AGE; events
+///   LAST SEEN TYPE REASON OBJECT MESSAGE (wide: kubectl's SUBOBJECT SOURCE ... COUNT NAME).
+///   GPUS is kai's: for a pod the annotation `kai.dev/gpus`, else the sum of its containers'
+///   `nvidia.com/gpu` requests (limits when no request); for a node allocatable
+///   `nvidia.com/gpu`; "0" when none. Then NAMESPACE first (opts.with_namespace, namespaced
+///   resources only), -L columns, LABELS (--show-labels).
 /// - Json/Yaml: one object alone when `single` is true, else a `kind: List` (apiVersion v1,
 ///   metadata.resourceVersion ""); metadata.managedFields dropped.
 /// - Name: `<qualified_singular>/<name>` per line.
 /// - JsonPath: the template over the single object or the List; no trailing newline.
-/// - CustomColumns: header + rows, `<none>` for missing.
+/// - JsonPathAsJson: each expression's results as a 4-space indented JSON array and "\n".
+/// - CustomColumns: header + rows, `<none>` for missing, several values comma-joined (Go's
+///   fmt.Sprint, so maps print as `map[k:v]`).
 /// Returns the text to write to stdout (empty for an empty table: callers print
 /// "No resources found" to stderr themselves).
 std::string print_objects(const api::ResourceInfo& res, const std::vector<json>& objs, bool single,
                           const OutputSpec& spec, const PrintOptions& opts = {});
 
 /// A cell-based table rendered like Go's tabwriter as kubectl configures it
-/// (minwidth 0, padding 3, left-aligned, trailing cell not padded).
+/// (cli-runtime printers.GetNewTabWriter: minwidth 6, padding 3, padchar ' '): each column is
+/// max(widest cell + 3, 6) wide, left-aligned; the last column is not padded. Empty header: no
+/// header line (--no-headers).
 std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 
 /// kubectl/apimachinery HumanDuration: "5s", "3m20s", "2h", "4d", "<invalid>", ...
@@ -68,25 +84,28 @@ std::optional<std::chrono::system_clock::time_point> parse_time(const std::strin
 std::string format_time(std::chrono::system_clock::time_point t);
 
 /// Kubernetes JSONPath (client-go util/jsonpath dialect): `{.a.b}`, `{range}{end}`, filters,
-/// unions, slices, recursive descent, literal text. Throws kai::Error Usage on bad templates,
+/// unions, slices, recursive descent, literal text. `['a.b']` takes the literal key "a.b" when
+/// the object has one, else (like client-go) the path .a.b. Throws kai::Error Usage on bad templates,
 /// and (allow_missing_keys=false) kai::Error Invalid `<key> is not found`.
 class JsonPath {
  public:
   static JsonPath parse(std::string_view tmpl);
-  /// Text output as kubectl prints it (lists space-separated, maps Go-style map[k:v],
-  /// strings raw, no trailing newline).
+  /// Text output as kubectl prints it: the values of one expression space-separated, strings
+  /// raw, numbers as Go prints them, maps and lists as compact JSON (client-go since
+  /// Kubernetes 1.19), null as `null`, no trailing newline.
   std::string execute(const json& root, bool allow_missing_keys = true) const;
   /// Results as JSON values (for jsonpath-as-json and custom-columns).
   std::vector<std::vector<json>> evaluate(const json& root) const;
 
-  struct Node;  // defined in the implementation
   JsonPath();
   ~JsonPath();
   JsonPath(JsonPath&&) noexcept;
   JsonPath& operator=(JsonPath&&) noexcept;
 
+  struct Impl;  // the parsed template; defined in jsonpath.cpp
+
  private:
-  std::vector<Node>* nodes_ = nullptr;
+  std::unique_ptr<Impl> impl_;
 };
 
 // ---- vcctl-compatible printers (volcano.md §1.3, §1.4, §1.6) ----
@@ -96,12 +115,16 @@ class JsonPath {
 std::string vcctl_job_list(const std::vector<json>& jobs, bool all_namespaces);
 
 /// `vcctl job view` describe-style dump of a Job, then `Events:` from `events` (already
-/// filtered to this job, any order; printed oldest first).
+/// filtered to this job, any order; printed oldest first). Every line of view.go's template
+/// is printed as vcctl prints it (empty or zero values included); plugins, task-template
+/// annotations and container resources the template does not name follow the named ones as
+/// `<key>:\t<value>` lines at the same indentation.
 std::string vcctl_job_view(const json& job, const std::vector<json>& events,
                            std::chrono::system_clock::time_point now);
 
 /// `vcctl queue list` / `queue get` table: Name Weight State Parent Inqueue Pending Running
-/// Unknown Completed, counts from PodGroups' status.phase per spec.queue.
+/// Unknown Completed, counts from PodGroups' status.phase per spec.queue. Empty `queues`:
+/// "No resources found\n".
 std::string vcctl_queue_list(const std::vector<json>& queues, const std::vector<json>& podgroups);
 
 }  // namespace kai::output

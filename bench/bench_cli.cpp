@@ -1,0 +1,141 @@
+// Wall time of real kai invocations over a local store holding 1,000 jobs (issue 3's targets:
+// `kai job list` < 20 ms median, `kai job submit` < 15 ms). Prints figures; asserts nothing.
+//
+// usage: bench_cli KAI_BINARY [JOBS=1000] [RUNS=50]
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "minicluster/local_cluster.h"
+
+namespace {
+
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+json make_job(const std::string& name, int replicas) {
+  json container = {{"name", "main"},
+                    {"image", "busybox"},
+                    {"command", {"sh", "-c", "sleep 1"}},
+                    {"resources", {{"requests", {{"cpu", "500m"}, {"memory", "128Mi"}}}}}};
+  return {{"apiVersion", "batch.volcano.sh/v1alpha1"},
+          {"kind", "Job"},
+          {"metadata", {{"name", name}, {"namespace", "default"}, {"labels", {{"team", "bench"}}}}},
+          {"spec",
+           {{"minAvailable", replicas},
+            {"tasks", json::array({{{"name", "worker"},
+                                    {"replicas", replicas},
+                                    {"template", {{"spec", {{"restartPolicy", "Never"}, {"containers", json::array({container})}}}}}}})}}}};
+}
+
+json make_pod(const json& job, int index) {
+  const std::string name = job["metadata"]["name"].get<std::string>() + "-worker-" + std::to_string(index);
+  json pod = {{"apiVersion", "v1"},
+              {"kind", "Pod"},
+              {"metadata",
+               {{"name", name},
+                {"namespace", "default"},
+                {"labels", {{"volcano.sh/job-name", job["metadata"]["name"]}}},
+                {"ownerReferences",
+                 json::array({{{"apiVersion", "batch.volcano.sh/v1alpha1"},
+                               {"kind", "Job"},
+                               {"name", job["metadata"]["name"]},
+                               {"uid", job["metadata"]["uid"]},
+                               {"controller", true}}})}}},
+              {"spec", job["spec"]["tasks"][0]["template"]["spec"]},
+              {"status", {{"phase", "Pending"}}}};
+  pod["spec"]["nodeName"] = "node-" + std::to_string(index % 2 + 1);
+  return pod;
+}
+
+/// Runs argv with KAI_HOME set, stdout/stderr to /dev/null; returns seconds.
+double time_run(const std::vector<std::string>& argv) {
+  auto t0 = Clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* devnull = std::fopen("/dev/null", "w");
+    dup2(fileno(devnull), 1);
+    dup2(fileno(devnull), 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "bench_cli: command failed:");
+    for (const auto& a : argv) std::fprintf(stderr, " %s", a.c_str());
+    std::fprintf(stderr, "\n");
+    std::exit(1);
+  }
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+void report(const char* what, std::vector<double> s, double target_ms) {
+  std::sort(s.begin(), s.end());
+  const double median = s[s.size() / 2] * 1e3;
+  const double p99 = s[std::min(s.size() - 1, static_cast<std::size_t>(s.size() * 0.99))] * 1e3;
+  std::printf("%-28s median %7.2f ms   p99 %7.2f ms   (n=%zu%s)\n", what, median, p99, s.size(),
+              target_ms > 0 ? (median <= target_ms ? ", target met" : ", TARGET MISSED") : "");
+  if (target_ms > 0) std::printf("%-28s target: median < %.0f ms\n", "", target_ms);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: bench_cli KAI_BINARY [JOBS] [RUNS]\n");
+    return 2;
+  }
+  const std::string kai = std::filesystem::absolute(argv[1]).string();
+  const int njobs = argc > 2 ? std::atoi(argv[2]) : 1000;
+  const int runs = argc > 3 ? std::atoi(argv[3]) : 50;
+  char tmpl[] = "/tmp/kai-bench.XXXXXX";
+  const std::string home = mkdtemp(tmpl);
+  setenv("KAI_HOME", home.c_str(), 1);
+  setenv("KAI_CLUSTER", "local", 1);
+
+  // Populate through the same admission + store path `kai job submit` takes, in one batch.
+  auto t0 = Clock::now();
+  {
+    auto lc = kai::minicluster::LocalCluster::open(home);
+    lc->initialise({});
+    lc->batch([&] {
+      for (int i = 0; i < njobs; ++i) {
+        json job = lc->create(kai::api::jobs(), make_job("job-" + std::to_string(i), 2));
+        for (int k = 0; k < 2; ++k) lc->create(kai::api::pods(), make_pod(job, k));
+      }
+    });
+  }
+  const double fill = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::printf("kai CLI benchmark: %d jobs (+ %d PodGroups, %d pods) in %s\n", njobs, njobs, 2 * njobs, home.c_str());
+  std::printf("%-28s %.0f jobs/s through admission + store in one transaction\n", "populate", njobs / fill);
+
+  std::vector<double> list, pods, submit;
+  for (int i = 0; i < runs; ++i) list.push_back(time_run({kai, "job", "list"}));
+  for (int i = 0; i < runs; ++i) pods.push_back(time_run({kai, "get", "pods", "-A"}));
+  for (int i = 0; i < runs; ++i) {
+    const std::string file = home + "/submit-" + std::to_string(i) + ".json";
+    std::ofstream(file) << make_job("submitted-" + std::to_string(i), 2).dump();
+    submit.push_back(time_run({kai, "job", "submit", "-f", file}));
+  }
+  std::vector<double> version;
+  for (int i = 0; i < runs; ++i) version.push_back(time_run({kai, "version"}));
+  report("kai version (startup)", version, 0);
+  report("kai job list (1,000 jobs)", list, 20);
+  report("kai get pods -A (2,000 pods)", pods, 0);
+  report("kai job submit", submit, 15);
+  std::filesystem::remove_all(home);
+  return 0;
+}

@@ -1,0 +1,160 @@
+// The root of the command tree, global flags, and the one place errors become exit codes.
+
+#include <algorithm>
+#include <iostream>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.h"
+#include "lib/api/error.h"
+
+namespace kai::cli {
+namespace {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+/// The deepest command the parser entered.
+CLI::App* deepest(CLI::App* app) {
+  while (true) {
+    auto subs = app->get_subcommands();
+    if (subs.empty()) return app;
+    app = subs.front();
+  }
+}
+
+std::string command_path(const CLI::App* app) {
+  std::string path;
+  for (const CLI::App* a = app; a != nullptr; a = a->get_parent()) {
+    path = a->get_name() + (path.empty() ? "" : " " + path);
+  }
+  return path;
+}
+
+/// `unknown command "lst" for "kai job"` plus cobra's "Did you mean this?" block.
+std::string unknown_command_message(CLI::App* app, const std::string& word) {
+  std::string msg = "unknown command \"" + word + "\" for \"" + command_path(app) + "\"";
+  std::vector<std::string> close;
+  for (const CLI::App* sub : app->get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_group().empty()) continue;
+    if (edit_distance(word, sub->get_name()) <= 2 || sub->get_name().rfind(word, 0) == 0) close.push_back(sub->get_name());
+  }
+  if (!close.empty()) {
+    msg += "\n\nDid you mean this?";
+    for (const auto& c : close) msg += "\n\t" + c;
+  }
+  return msg;
+}
+
+void setup_logging(int verbosity) {
+  auto logger = spdlog::stderr_logger_st("kai");
+  logger->set_pattern("kai: %l: %v");
+  logger->set_level(verbosity <= 0   ? spdlog::level::warn
+                    : verbosity == 1 ? spdlog::level::info
+                    : verbosity == 2 ? spdlog::level::debug
+                                     : spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+}
+
+/// Group commands without a subcommand print their help, as cobra does.
+void help_when_bare(CLI::App& app, Context& ctx) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_subcommands([](CLI::App*) { return true; }).empty()) continue;
+    sub->callback([sub, &ctx] {
+      if (sub->get_subcommands().empty()) ctx.out << sub->help();
+    });
+    help_when_bare(*sub, ctx);
+  }
+}
+
+}  // namespace
+
+void build_app(CLI::App& app, Context& ctx) {
+  app.description("kai: gang-scheduled AI batch jobs on Kubernetes (Volcano) or on an embedded local cluster");
+  app.fallthrough(true);
+  app.set_version_flag("--version", std::string(KAI_VERSION));
+  auto& g = ctx.global;
+  app.add_option("--kubeconfig", g.kubeconfig, "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+      ->type_name("FILE")->group("Global Options");
+  app.add_option("--context", g.context, "the kubeconfig context to use")->type_name("NAME")->group("Global Options");
+  app.add_option("-n,--namespace", g.ns, "the namespace (default: the context's, else default)")
+      ->type_name("NS")->group("Global Options");
+  app.add_flag("--local", g.local, "use the embedded local cluster even if a kubeconfig exists")->group("Global Options");
+  app.add_option("-o,--output", g.output, "output format: wide|json|yaml|name|jsonpath=T|jsonpath-as-json=T|custom-columns=SPEC")
+      ->type_name("FORMAT")->group("Global Options");
+  app.add_option("-v,--verbosity", g.verbosity, "log verbosity on stderr: 0 warnings, 1 info, 2 debug, 3 trace")
+      ->type_name("N")->group("Global Options");
+  app.add_option("--kai-home", g.kai_home, "directory of the local cluster (default: $KAI_HOME, else $XDG_STATE_HOME/kai)")
+      ->type_name("DIR")->group("Global Options");
+  app.footer("Exit status: 0 ok, 1 error, 2 usage error.\nRun 'kai COMMAND --help' for a command's flags.");
+
+  add_job_commands(app, ctx);
+  add_queue_commands(app, ctx);
+  add_resource_commands(app, ctx);
+  add_cluster_commands(app, ctx);
+  add_meta_commands(app, ctx);
+  help_when_bare(app, ctx);
+}
+
+int run(int argc, char** argv, Context& ctx) {
+  // Words after a literal `--` are the container command of `kai job run`; CLI11 never sees them.
+  std::vector<char*> args(argv, argv + argc);
+  auto dashdash = std::find_if(args.begin() + 1, args.end(), [](const char* a) { return std::string(a) == "--"; });
+  if (dashdash != args.end()) {
+    for (auto it = dashdash + 1; it != args.end(); ++it) ctx.trailing.emplace_back(*it);
+    args.erase(dashdash, args.end());
+  }
+
+  CLI::App app{"", "kai"};
+  build_app(app, ctx);
+  app.parse_complete_callback([&app, &ctx] {
+    setup_logging(ctx.global.verbosity);
+    if (!ctx.trailing.empty() && command_path(deepest(&app)) != "kai job run") {
+      throw Error::usage("unexpected arguments after --: only 'kai job run' takes a command there");
+    }
+  });
+  try {
+    try {
+      app.parse(static_cast<int>(args.size()), args.data());
+    } catch (const CLI::CallForHelp&) {
+      ctx.out << deepest(&app)->help();
+      return 0;
+    } catch (const CLI::CallForVersion&) {
+      ctx.out << "kai " << KAI_VERSION << "\n";
+      return 0;
+    } catch (const CLI::ExtrasError& e) {
+      CLI::App* at = deepest(&app);
+      auto extras = at->remaining();
+      if (!extras.empty() && !at->get_subcommands([](const CLI::App*) { return true; }).empty()) {
+        throw Error::usage(unknown_command_message(at, extras.front()));
+      }
+      throw Error::usage(e.what());
+    } catch (const CLI::RuntimeError& e) {
+      return e.get_exit_code();
+    } catch (const CLI::ParseError& e) {
+      throw Error::usage(e.what());
+    }
+  } catch (const Error& e) {
+    const int code = e.kind() == ErrorKind::Usage ? 2 : 1;
+    ctx.err << "kai: error: " << e.what() << "\n";
+    if (code == 2) ctx.err << "Run '" << command_path(deepest(&app)) << " --help' for usage.\n";
+    return code;
+  } catch (const std::exception& e) {
+    ctx.err << "kai: error: internal: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace kai::cli

@@ -1,0 +1,189 @@
+// kai cluster init|status|reset: the embedded local cluster.
+
+#include <filesystem>
+#include <map>
+
+#include "cli/commands.h"
+#include "lib/api/codec.h"
+#include "lib/api/error.h"
+#include "lib/api/quantity.h"
+#include "minicluster/local_cluster.h"
+
+namespace kai::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct InitOptions {
+  int nodes = 2;
+  std::string cpu = "8";
+  std::string memory = "32Gi";
+  int gpus = 4;
+  int max_pods = 110;
+  std::string file;
+  bool force = false;
+};
+
+void reset_files(const std::string& home) {
+  for (const char* f : {"store.db", "store.db-wal", "store.db-shm"}) {
+    std::error_code ec;
+    fs::remove(fs::path(home) / f, ec);
+    if (ec) throw Error::unavailable("cannot remove " + (fs::path(home) / f).string() + ": " + ec.message());
+  }
+}
+
+void check_quantity(const std::string& flag, const std::string& v) {
+  api::Quantity q;
+  if (!api::Quantity::try_parse(v, q) || q.is_negative() || q.is_zero()) {
+    throw Error::usage(flag + " " + v + ": must be a positive quantity such as 8, 500m, 64Gi");
+  }
+}
+
+void init(Context& ctx, const InitOptions& o) {
+  if (ctx.target().kind != client::Target::Kind::Local) {
+    throw Error::usage("kai cluster init works on the local cluster; add --local");
+  }
+  minicluster::NodeShape shape{o.nodes, o.cpu, o.memory, o.gpus, o.max_pods};
+  std::vector<json> nodes;
+  if (!o.file.empty()) {
+    nodes = read_manifest(o.file);
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i].value("kind", std::string()) != "Node" || nodes[i].value("apiVersion", std::string()) != "v1") {
+        throw Error::invalid(o.file + ": document " + std::to_string(i + 1) + ": expected a v1 Node, got kind \"" +
+                             nodes[i].value("kind", std::string()) + "\"");
+      }
+    }
+  } else {
+    if (o.nodes < 1 || o.nodes > 100000) throw Error::usage("--nodes " + std::to_string(o.nodes) + ": must be between 1 and 100000");
+    if (o.gpus < 0) throw Error::usage("--gpus-per-node " + std::to_string(o.gpus) + ": must be >= 0");
+    if (o.max_pods < 1) throw Error::usage("--max-pods " + std::to_string(o.max_pods) + ": must be >= 1");
+    check_quantity("--cpu", o.cpu);
+    check_quantity("--memory", o.memory);
+  }
+  if (o.force) reset_files(ctx.home());
+  auto& lc = ctx.local_cluster();
+  bool created = false;
+  try {
+    created = lc.initialise(shape, nodes);
+  } catch (const Error&) {
+    if (!o.file.empty()) rethrow_for_file(o.file, 0, 1);
+    throw;
+  }
+  if (!created) {
+    throw Error::already_exists("the local cluster at " + ctx.home() +
+                                " is already initialised; run 'kai cluster reset' first, or pass --force");
+  }
+  const auto n = lc.store().list(api::nodes()).size();
+  ctx.out << "initialised local cluster at " << ctx.home() << ": " << n << " node" << (n == 1 ? "" : "s");
+  if (o.file.empty()) {
+    ctx.out << " (" << o.cpu << " cpu, " << o.memory << " memory, " << o.gpus << " nvidia.com/gpu each)";
+  }
+  ctx.out << ", queues root and default, namespace default\n";
+}
+
+void status(Context& ctx) {
+  const auto& t = ctx.target();
+  json st;
+  if (t.kind == client::Target::Kind::Kubeconfig) {
+    st = {{"target", "kubeconfig"}, {"kubeconfig", t.kubeconfig_path}, {"context", t.context}, {"server", t.server}, {"namespace", t.ns}};
+  } else {
+    auto& lc = ctx.local_cluster();
+    auto& s = lc.store();
+    st["target"] = "local";
+    st["home"] = ctx.home();
+    st["store"] = s.path().string();
+    st["schemaVersion"] = s.schema_version();
+    st["resourceVersion"] = s.current_resource_version();
+    st["initialised"] = lc.initialised();
+    std::map<std::string, api::Quantity> total;
+    auto nodes = s.list(api::nodes());
+    for (const auto& n : nodes) {
+      const json allocatable = n.value("/status/allocatable"_json_pointer, json::object());
+      for (const auto& [k, v] : allocatable.items()) {
+        api::Quantity q;
+        if (v.is_string() && api::Quantity::try_parse(v.get<std::string>(), q)) total[k] += q;
+      }
+    }
+    st["nodes"] = nodes.size();
+    st["allocatable"] = json::object();
+    for (const auto& [k, q] : total) st["allocatable"][k] = q.canonical();
+    st["queues"] = s.list(api::queues()).size();
+    json phases = json::object();
+    auto jobs = s.list(api::jobs());
+    for (const auto& j : jobs) {
+      std::string p = j.value("/status/state/phase"_json_pointer, std::string("Pending"));
+      phases[p] = phases.value(p, 0) + 1;
+    }
+    st["jobs"] = {{"total", jobs.size()}, {"phases", phases}};
+    st["pods"] = s.list(api::pods()).size();
+  }
+  auto spec = ctx.output_spec();
+  if (spec.format == output::Format::Json) {
+    ctx.out << api::to_json(st);
+    return;
+  }
+  if (spec.format == output::Format::Yaml) {
+    ctx.out << api::to_yaml(st);
+    return;
+  }
+  if (spec.format != output::Format::Table) throw Error::usage("kai cluster status supports -o json|yaml only");
+  if (st["target"] == "kubeconfig") {
+    ctx.out << "Target:      kubeconfig " << t.kubeconfig_path << "\nContext:     " << t.context
+            << "\nServer:      " << t.server << "\nNamespace:   " << t.ns << "\n";
+    return;
+  }
+  ctx.out << "Target:      local cluster (" << t.why << ")\n";
+  ctx.out << "Home:        " << st["home"].get<std::string>() << "\n";
+  ctx.out << "Store:       " << st["store"].get<std::string>() << " (schema " << st["schemaVersion"].get<int>()
+          << ", resourceVersion " << st["resourceVersion"].get<int64_t>() << ")\n";
+  if (!st["initialised"].get<bool>()) {
+    ctx.out << "State:       not initialised (the first command creates a default cluster; or run 'kai cluster init')\n";
+    return;
+  }
+  ctx.out << "Nodes:       " << st["nodes"].get<std::size_t>();
+  std::string sep = " (";
+  for (const auto& [k, v] : st["allocatable"].items()) {
+    if (k == "pods" || k == "ephemeral-storage") continue;
+    ctx.out << sep << k << "=" << v.get<std::string>();
+    sep = ", ";
+  }
+  ctx.out << (sep == ", " ? ")" : "") << "\n";
+  ctx.out << "Queues:      " << st["queues"].get<std::size_t>() << "\n";
+  ctx.out << "Jobs:        " << st["jobs"]["total"].get<std::size_t>();
+  sep = " (";
+  for (const auto& [k, v] : st["jobs"]["phases"].items()) {
+    ctx.out << sep << k << " " << v.get<int>();
+    sep = ", ";
+  }
+  ctx.out << (sep == ", " ? ")" : "") << "\n";
+  ctx.out << "Pods:        " << st["pods"].get<std::size_t>() << "\n";
+}
+
+}  // namespace
+
+void add_cluster_commands(CLI::App& root, Context& ctx) {
+  auto* cluster = root.add_subcommand("cluster", "Manage the embedded local cluster");
+  cluster->require_subcommand(1);
+
+  auto io = std::make_shared<InitOptions>();
+  auto* init_cmd = cluster->add_subcommand("init", "Create the local cluster: fake nodes, queues root and default, namespace default");
+  init_cmd->add_option("--nodes", io->nodes, "number of fake nodes")->capture_default_str();
+  init_cmd->add_option("--cpu", io->cpu, "allocatable cpu per node")->capture_default_str();
+  init_cmd->add_option("--memory", io->memory, "allocatable memory per node")->capture_default_str();
+  init_cmd->add_option("--gpus-per-node", io->gpus, "fake nvidia.com/gpu per node")->capture_default_str();
+  init_cmd->add_option("--max-pods", io->max_pods, "allocatable pods per node")->capture_default_str();
+  init_cmd->add_option("-f,--filename", io->file, "take the nodes from this YAML file of v1 Nodes instead")->type_name("FILE");
+  init_cmd->add_flag("--force", io->force, "reset an existing local cluster first (deletes everything in it)");
+  init_cmd->callback([&ctx, io] { init(ctx, *io); });
+
+  auto* st = cluster->add_subcommand("status", "Show which cluster kai targets and what the local one holds");
+  st->callback([&ctx] { status(ctx); });
+
+  auto* reset = cluster->add_subcommand("reset", "Delete the local cluster and everything in it");
+  reset->callback([&ctx] {
+    reset_files(ctx.home());
+    ctx.out << "local cluster at " << ctx.home() << " reset\n";
+  });
+}
+
+}  // namespace kai::cli

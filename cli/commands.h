@@ -1,0 +1,39 @@
+#pragma once
+// The command groups. Each add_* function registers its subcommands on the root app; the
+// callbacks fill an options struct, validate it, then run against ctx.
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace kai::cli {
+
+void add_job_commands(CLI::App& root, Context& ctx);
+void add_queue_commands(CLI::App& root, Context& ctx);
+void add_resource_commands(CLI::App& root, Context& ctx);
+void add_cluster_commands(CLI::App& root, Context& ctx);
+void add_meta_commands(CLI::App& root, Context& ctx);
+
+/// Builds the whole command tree (used by main, completion and man generation).
+void build_app(CLI::App& app, Context& ctx);
+
+/// Runs kai with these arguments, writing to ctx's streams; returns the exit code.
+int run(int argc, char** argv, Context& ctx);
+
+// ---- shared helpers for commands (cli/common.cpp) ----
+
+/// Decodes -f FILE|- into objects; errors name the file.
+std::vector<json> read_manifest(const std::string& path);
+/// Rewrites an admission/store error for an object that came from `file` (document `index`
+/// of `count`): `job.yaml: spec.tasks[1].replicas: Invalid value: -1: ...`.
+[[noreturn]] void rethrow_for_file(const std::string& file, std::size_t index, std::size_t count);
+/// Prints objects per -o (table by default) or `No resources found ...` on stderr.
+void print_list(Context& ctx, const api::ResourceInfo& res, const std::vector<json>& objs, bool single,
+                const output::PrintOptions& opts, const std::string& ns_for_message);
+/// Throws Invalid unless `ns` is a DNS-1123 label.
+void validate_namespace(const std::string& ns);
+
+}  // namespace kai::cli

@@ -1,0 +1,64 @@
+#pragma once
+// What every command shares: the global flags, the chosen cluster, the printer, the streams.
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/client/resource_client.h"
+#include "lib/client/target.h"
+#include "lib/output/printer.h"
+
+namespace kai::minicluster {
+class LocalCluster;
+}
+
+namespace kai::cli {
+
+using json = nlohmann::json;
+
+/// Global flags, filled by CLI11 before any command runs.
+struct GlobalOptions {
+  std::string kubeconfig;
+  std::string context;
+  std::string ns;  ///< -n/--namespace ("" = the context's, else "default")
+  bool local = false;
+  std::string output;  ///< -o
+  int verbosity = 0;
+  std::string kai_home;
+};
+
+/// Per-invocation state. Commands call client() lazily, so `kai completion` opens no store.
+class Context {
+ public:
+  Context(std::ostream& out, std::ostream& err);
+  ~Context();
+
+  GlobalOptions global;
+  std::ostream& out;
+  std::ostream& err;
+  /// Words after a literal `--` on the command line (the container command of `kai job run`).
+  std::vector<std::string> trailing;
+
+  /// The target cluster, decided once from flags and environment.
+  const client::Target& target();
+  /// The ResourceClient for the target (the local cluster is opened and, on first use,
+  /// initialised with the default shape). Throws Unavailable for kubeconfig targets until the
+  /// REST backend exists.
+  client::ResourceClient& client();
+  /// The local cluster (opened without initialising it); for `kai cluster ...`.
+  minicluster::LocalCluster& local_cluster();
+  /// KAI_HOME in effect.
+  std::string home() const;
+  /// The namespace in effect: -n, else the kubeconfig context's, else "default".
+  std::string ns();
+  /// The parsed -o value.
+  output::OutputSpec output_spec() const;
+
+ private:
+  std::unique_ptr<client::Target> target_;
+  std::unique_ptr<minicluster::LocalCluster> local_;
+};
+
+}  // namespace kai::cli

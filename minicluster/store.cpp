@@ -1,0 +1,834 @@
+#include "minicluster/store.h"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sqlite3.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+#include <random>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <thread>
+
+#include "lib/api/error.h"
+
+// Durability: every write is one SQLite transaction in WAL mode with synchronous=FULL, so a
+// write is on disk (WAL fsynced) before create/update/remove return. A killed process (kill -9)
+// loses nothing it acknowledged with any WAL setting; FULL also covers power loss, for the price
+// of one fsync per transaction (see bench/bench_store.cpp; batch with transact or create_many).
+//
+// Concurrency: writers take the write lock up front (BEGIN IMMEDIATE), so a transaction never
+// has to upgrade a read lock and never dies with SQLITE_BUSY halfway. Waiting is done by our own
+// busy handler (short sleeps with jitter) plus a retry loop around BEGIN for the cases where
+// SQLite reports busy without calling the handler.
+
+namespace kai::store {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Runs SQL for a migration; errors name the version being migrated to.
+void exec_migration(sqlite3* db, const fs::path& path, int to, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) == SQLITE_OK) return;
+  std::string what = err ? err : sqlite3_errmsg(db);
+  sqlite3_free(err);
+  throw Error::internal("local store " + path.string() + ": migrating to schema version " + std::to_string(to) +
+                        ": " + what);
+}
+
+// 0 -> 1: objects, the owner index for cascading deletes, the change log, the counter.
+void migrate_to_1(sqlite3* db, const fs::path& path) {
+  exec_migration(db, path, 1, R"sql(
+CREATE TABLE objects(
+  resource TEXT NOT NULL,            -- ResourceInfo::key(): "batch.volcano.sh/jobs", "core/pods"
+  namespace TEXT NOT NULL,           -- "" for cluster-scoped resources
+  name TEXT NOT NULL,
+  uid TEXT NOT NULL UNIQUE,
+  resource_version INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  creation_timestamp TEXT NOT NULL,
+  body TEXT NOT NULL,                -- the whole object as JSON, metadata included
+  PRIMARY KEY(resource, namespace, name)
+);
+CREATE TABLE owners(
+  owner_uid TEXT NOT NULL,           -- metadata.ownerReferences[].uid of the child
+  child_uid TEXT NOT NULL,
+  PRIMARY KEY(owner_uid, child_uid)
+) WITHOUT ROWID;
+CREATE INDEX owners_by_child ON owners(child_uid);
+CREATE TABLE changes(
+  resource_version INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,                -- ADDED, MODIFIED, DELETED
+  resource TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE TABLE counter(
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  resource_version INTEGER NOT NULL  -- the last resourceVersion handed out
+);
+INSERT INTO counter(id, resource_version) VALUES(0, 0);
+)sql");
+}
+
+// kMigrations[i] upgrades a store from schema version i to i + 1, inside the migrating
+// transaction. Append new versions at the end (and bump Store::kSchemaVersion); never edit a
+// migration that has shipped.
+using Migration = void (*)(sqlite3* db, const fs::path& path);
+constexpr std::array<Migration, Store::kSchemaVersion> kMigrations = {migrate_to_1};
+
+// The statements a Store prepares once and keeps; index into Store::stmts_.
+enum Sql : std::size_t {
+  kBegin,
+  kCommit,
+  kRollback,
+  kSavepoint,
+  kRelease,
+  kRollbackTo,
+  kUserVersion,
+  kNextVersion,
+  kCurrentVersion,
+  kInsertObject,
+  kGetObject,
+  kUpdateObject,
+  kDeleteObject,
+  kListAll,
+  kListNamespace,
+  kInsertOwner,
+  kDeleteOwners,
+  kChildren,
+  kInsertChange,
+  kChangesSince,
+  kSqlCount,
+};
+
+constexpr std::array<const char*, kSqlCount> kSqlText = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT kai_nested",
+    "RELEASE kai_nested",
+    "ROLLBACK TO kai_nested",
+    "PRAGMA user_version",
+    "UPDATE counter SET resource_version = resource_version + 1 WHERE id = 0 RETURNING resource_version",
+    "SELECT resource_version FROM counter WHERE id = 0",
+    "INSERT INTO objects(resource, namespace, name, uid, resource_version, generation, creation_timestamp, body)"
+    " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(resource, namespace, name) DO NOTHING",
+    "SELECT body, uid, resource_version, generation, creation_timestamp FROM objects"
+    " WHERE resource = ?1 AND namespace = ?2 AND name = ?3",
+    "UPDATE objects SET resource_version = ?4, generation = ?5, body = ?6"
+    " WHERE resource = ?1 AND namespace = ?2 AND name = ?3",
+    "DELETE FROM objects WHERE uid = ?1",
+    "SELECT body FROM objects WHERE resource = ?1 ORDER BY namespace, name",
+    "SELECT body FROM objects WHERE resource = ?1 AND namespace = ?2 ORDER BY name",
+    "INSERT OR IGNORE INTO owners(owner_uid, child_uid) VALUES(?1, ?2)",
+    "DELETE FROM owners WHERE child_uid = ?1",
+    "SELECT o.resource, o.namespace, o.name, o.uid, o.body FROM owners w JOIN objects o ON o.uid = w.child_uid"
+    " WHERE w.owner_uid = ?1 ORDER BY o.resource, o.namespace, o.name",
+    "INSERT INTO changes(resource_version, type, resource, namespace, name, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    "SELECT resource_version, type, resource, body FROM changes WHERE resource_version > ?1"
+    " ORDER BY resource_version LIMIT ?2",
+};
+
+// How long a write waits for the lock held by other processes before giving up.
+constexpr auto kLockWait = std::chrono::seconds(30);
+// Sleeps of the busy handler: 50 us doubling up to 4 ms (writers hold the lock for well under a
+// millisecond, so SQLite's default back-off of up to 100 ms would leave the lock idle).
+constexpr int64_t kBusyFirstSleepUs = 50;
+constexpr int64_t kBusyMaxSleepUs = 4000;
+// Gives up after about kLockWait: the first 7 sleeps add up to ~6 ms, the rest are ~kBusyMaxSleepUs.
+constexpr int kBusyMaxTries = 7 + static_cast<int>(kLockWait / std::chrono::microseconds(kBusyMaxSleepUs));
+
+std::string errno_text(int e) { return std::generic_category().message(e); }
+
+// Jitter so that waiting processes do not wake up in lock step; the clock's low bits differ
+// enough between processes for that.
+int64_t jitter(int64_t below) {
+  auto ns = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+  return below <= 0 ? 0 : static_cast<int64_t>((ns * 0x9e3779b97f4a7c15ULL >> 32) % static_cast<uint64_t>(below));
+}
+
+int on_busy(void* /*unused*/, int count) {
+  if (count >= kBusyMaxTries) return 0;
+  int64_t base = std::min(kBusyFirstSleepUs << std::min(count, 16), kBusyMaxSleepUs);
+  std::this_thread::sleep_for(std::chrono::microseconds(base / 2 + jitter(base)));
+  return 1;
+}
+
+bool is_unavailable(int rc) {
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_NOMEM:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The prefix of errors from a store that is open: `local store <path>: <what>`.
+std::string error_prefix(const fs::path& path) { return "local store " + path.string() + ": "; }
+
+[[noreturn]] void throw_sqlite(sqlite3* db, const fs::path& path, int rc) {
+  std::string msg = error_prefix(path) + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  if (is_unavailable(rc)) throw Error::unavailable(std::move(msg));
+  throw Error::internal(std::move(msg));
+}
+
+// One use of a cached prepared statement: binds, steps, and resets it when it goes out of scope.
+class Query {
+ public:
+  Query(sqlite3* db, sqlite3_stmt* st, const fs::path& path) : db_(db), st_(st), path_(path) {}
+  ~Query() {
+    sqlite3_reset(st_);
+    sqlite3_clear_bindings(st_);
+  }
+  Query(const Query&) = delete;
+  Query& operator=(const Query&) = delete;
+
+  Query& bind(int i, std::string_view v) {
+    check(sqlite3_bind_text(st_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return *this;
+  }
+  Query& bind(int i, int64_t v) {
+    check(sqlite3_bind_int64(st_, i, v));
+    return *this;
+  }
+  /// True when a row is ready, false when done.
+  bool step() {
+    int rc = sqlite3_step(st_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw_sqlite(db_, path_, rc);
+  }
+  /// Steps to completion (a statement without rows).
+  void run() {
+    while (step()) {
+    }
+  }
+  int step_code() { return sqlite3_step(st_); }
+  std::string_view text(int col) const {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, col));
+    return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
+  }
+  int64_t integer(int col) const { return sqlite3_column_int64(st_, col); }
+  json parse(int col) const {
+    std::string_view t = text(col);
+    return json::parse(t.begin(), t.end());
+  }
+
+ private:
+  void check(int rc) {
+    if (rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
+  }
+  sqlite3* db_;
+  sqlite3_stmt* st_;
+  const fs::path& path_;
+};
+
+// Random bytes from the kernel (getrandom reads the /dev/urandom pool).
+void random_bytes(unsigned char* out, std::size_t n) {
+  std::size_t got = 0;
+  while (got < n) {
+    ssize_t r = ::getrandom(out + got, n - got, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  if (got == n) return;
+  std::random_device rd;
+  for (; got < n; ++got) out[got] = static_cast<unsigned char>(rd());
+}
+
+std::string new_uid() {
+  std::array<unsigned char, 16> b{};
+  random_bytes(b.data(), b.size());
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < b.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 0x0f];
+  }
+  return out;
+}
+
+// Five characters as Kubernetes' generateName uses (lower-case alphanumerics without vowels and
+// look-alikes, so no words and no 0/o, 1/l).
+std::string random_suffix() {
+  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  constexpr unsigned kLimit = 256 / kAlphabet.size() * kAlphabet.size();  // unbiased
+  std::string out;
+  while (out.size() < 5) {
+    std::array<unsigned char, 8> b{};
+    random_bytes(b.data(), b.size());
+    for (unsigned char c : b) {
+      if (c < kLimit && out.size() < 5) out += kAlphabet[c % kAlphabet.size()];
+    }
+  }
+  return out;
+}
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string string_field(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return "";
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
+  return "";
+}
+
+json& metadata_of(const api::ResourceInfo& res, json& obj) {
+  if (!obj.is_object()) throw Error::invalid(res.qualified_kind() + ": expected a JSON object");
+  json& md = obj["metadata"];
+  if (md.is_null()) md = json::object();
+  if (!md.is_object()) throw Error::invalid(res.qualified_kind() + ": metadata: expected an object");
+  return md;
+}
+
+// The namespace the object lives in: "" for cluster-scoped resources, "default" when unset.
+std::string resolve_namespace(const api::ResourceInfo& res, std::string ns) {
+  if (!res.namespaced) return "";
+  return ns.empty() ? "default" : ns;
+}
+
+std::string object_namespace(const api::ResourceInfo& res, json& md) {
+  std::string ns = resolve_namespace(res, string_field(md, "namespace"));
+  if (ns.empty()) {
+    md.erase("namespace");
+  } else {
+    md["namespace"] = ns;
+  }
+  return ns;
+}
+
+const json& field_or_null(const json& obj, const char* key) {
+  static const json kNull;
+  auto it = obj.find(key);
+  return it == obj.end() ? kNull : *it;
+}
+
+std::string quoted(const api::ResourceInfo& res, const std::string& name) {
+  return res.qualified_plural() + " \"" + name + "\"";
+}
+
+Error not_found(const api::ResourceInfo& res, const std::string& name) {
+  return Error::not_found(quoted(res, name) + " not found");
+}
+
+Error name_required(const api::ResourceInfo& res) {
+  std::string cause = "Required value: name or generateName is required";
+  return Error::invalid(res.qualified_kind() + " \"\" is invalid: metadata.name: " + cause,
+                        {{"metadata.name", cause}});
+}
+
+// Opens a directory for the store: `mkdir -p`, then mode 0700 on the last component. An existing
+// directory is only made private when we own it and it is empty or already a store: KAI_HOME=/
+// or =$HOME by mistake (as root, say) must not chmod a system or home directory. The database
+// files are 0600 either way. Returns the reason on failure, "" on success.
+std::string prepare_home(const fs::path& home) {
+  std::error_code ec;
+  if (home.has_parent_path()) {
+    fs::create_directories(home.parent_path(), ec);
+    if (ec) return ec.message();
+  }
+  if (::mkdir(home.c_str(), 0700) == 0) {
+    // mkdir applied the umask; the owner must keep rwx whatever it is.
+    if (::chmod(home.c_str(), 0700) != 0) return errno_text(errno);
+    return "";
+  }
+  if (errno != EEXIST) return errno_text(errno);
+  struct stat st {};
+  if (::stat(home.c_str(), &st) != 0) return errno_text(errno);
+  if (!S_ISDIR(st.st_mode)) return errno_text(ENOTDIR);
+  if (st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0700 &&
+      (fs::exists(home / "store.db", ec) || fs::is_empty(home, ec)) && ::chmod(home.c_str(), 0700) != 0) {
+    return errno_text(errno);
+  }
+  if (::faccessat(AT_FDCWD, home.c_str(), W_OK | X_OK, AT_EACCESS) != 0) return errno_text(errno);
+  return "";
+}
+
+// Creates the database file with mode 0600 before SQLite sees it: SQLite gives the -wal and -shm
+// files the mode of the database file. Returns the reason on failure, "" on success.
+std::string prepare_db_file(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return errno_text(errno);
+  struct stat st {};
+  std::string reason;
+  if (::fstat(fd, &st) != 0) {
+    reason = errno_text(errno);
+  } else if (st.st_uid == ::geteuid() && (st.st_mode & 07777) != 0600 && ::fchmod(fd, 0600) != 0) {
+    reason = errno_text(errno);
+  }
+  ::close(fd);
+  return reason;
+}
+
+}  // namespace
+
+struct Store::Ops {
+  // Sets WAL mode and brings the schema to kSchemaVersion.
+  static void migrate(Store& s) {
+    // WAL mode is a property of the file, so it is set once, here; switching needs a moment
+    // alone with the file, hence the retries.
+    auto deadline = std::chrono::steady_clock::now() + kLockWait;
+    for (;;) {
+      std::string mode;
+      auto keep_mode = [](void* out, int, char** values, char**) {
+        *static_cast<std::string*>(out) = values[0] ? values[0] : "";
+        return 0;
+      };
+      int rc = sqlite3_exec(s.db_, "PRAGMA journal_mode = WAL", keep_mode, &mode, nullptr);
+      if (rc == SQLITE_OK && mode == "wal") break;
+      if (rc == SQLITE_OK) {
+        throw Error::unavailable(error_prefix(s.path_) + "cannot use write-ahead logging here (journal mode " + mode +
+                                 ")");
+      }
+      int primary = rc & 0xff;
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) || std::chrono::steady_clock::now() >= deadline) {
+        throw_sqlite(s.db_, s.path_, rc);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(1 + jitter(5)));
+    }
+    s.transact([&] {
+      // Another process may have migrated while we waited for the lock.
+      for (int v = user_version(s); v < kSchemaVersion; ++v) kMigrations[static_cast<std::size_t>(v)](s.db_, s.path_);
+      std::string set_version = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+      if (sqlite3_exec(s.db_, set_version.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
+        throw_sqlite(s.db_, s.path_, sqlite3_errcode(s.db_));
+      }
+    });
+  }
+
+  static Query query(const Store& s, Sql which) {
+    sqlite3_stmt*& st = s.stmts_[which];
+    if (!st) {
+      int rc = sqlite3_prepare_v3(s.db_, kSqlText[which], -1, SQLITE_PREPARE_PERSISTENT, &st, nullptr);
+      if (rc != SQLITE_OK) throw_sqlite(s.db_, s.path_, rc);
+    }
+    return Query(s.db_, st, s.path_);
+  }
+
+  static void exec(const Store& s, Sql which) { query(s, which).run(); }
+
+  static int user_version(const Store& s) {
+    Query q = query(s, kUserVersion);
+    return q.step() ? static_cast<int>(q.integer(0)) : 0;
+  }
+
+  // BEGIN IMMEDIATE, retried until kLockWait has passed: the busy handler covers most waits, but
+  // SQLite returns SQLITE_BUSY without calling it in some cases (e.g. while another process runs
+  // WAL recovery) and SQLITE_LOCKED never calls it.
+  static void begin(const Store& s) {
+    auto deadline = std::chrono::steady_clock::now() + kLockWait;
+    for (int attempt = 0;; ++attempt) {
+      int rc;
+      {
+        Query q = query(s, kBegin);
+        rc = q.step_code();
+      }
+      if (rc == SQLITE_DONE) return;
+      int primary = rc & 0xff;
+      bool retry = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+      if (!retry || std::chrono::steady_clock::now() >= deadline) throw_sqlite(s.db_, s.path_, rc);
+      int64_t base = std::min(kBusyFirstSleepUs << std::min(attempt, 16), kBusyMaxSleepUs);
+      std::this_thread::sleep_for(std::chrono::microseconds(base / 2 + jitter(base)));
+    }
+  }
+
+  // Called while an exception is in flight: must not throw. A failed ROLLBACK leaves nothing to
+  // do (SQLite has already rolled back when it reports that no transaction is active).
+  static void rollback(const Store& s) {
+    if (sqlite3_get_autocommit(s.db_)) return;
+    if (sqlite3_stmt* st = s.stmts_[kRollback]) {
+      sqlite3_step(st);
+      sqlite3_reset(st);
+    } else {
+      sqlite3_exec(s.db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+
+  static void rollback_savepoint(const Store& s) {
+    if (sqlite3_get_autocommit(s.db_)) return;  // an I/O error already ended the transaction
+    for (Sql which : {kRollbackTo, kRelease}) {
+      sqlite3_stmt* st = s.stmts_[which];
+      if (!st) continue;  // prepared by transact before the savepoint; never null in practice
+      sqlite3_step(st);
+      sqlite3_reset(st);
+    }
+  }
+
+  // Writes require the transaction opened by transact to still be there: after an I/O error
+  // SQLite may have rolled it back, and writing on in autocommit mode would break atomicity.
+  static void require_transaction(const Store& s) {
+    if (s.tx_depth_ == 0 || sqlite3_get_autocommit(s.db_)) {
+      throw Error::unavailable(error_prefix(s.path_) + "the transaction was rolled back");
+    }
+  }
+
+  static int64_t next_version(const Store& s) {
+    Query q = query(s, kNextVersion);
+    if (!q.step()) throw Error::internal(error_prefix(s.path_) + "the counter row is missing");
+    return q.integer(0);
+  }
+
+  static void record_change(const Store& s, int64_t rv, const char* type, const std::string& key,
+                            const std::string& ns, const std::string& name, const std::string& body) {
+    query(s, kInsertChange).bind(1, rv).bind(2, type).bind(3, key).bind(4, ns).bind(5, name).bind(6, body).run();
+  }
+
+  static void index_owners(const Store& s, const std::string& uid, const json& md, bool replace) {
+    if (replace) query(s, kDeleteOwners).bind(1, uid).run();
+    auto refs = md.find("ownerReferences");
+    if (refs == md.end() || !refs->is_array()) return;
+    for (const json& ref : *refs) {
+      if (!ref.is_object()) continue;
+      std::string owner = string_field(ref, "uid");
+      if (!owner.empty()) query(s, kInsertOwner).bind(1, owner).bind(2, uid).run();
+    }
+  }
+
+  struct Row {
+    json body;
+    std::string uid;
+    int64_t resource_version;
+    int64_t generation;
+    std::string creation_timestamp;
+  };
+
+  static std::optional<Row> load(const Store& s, const std::string& key, const std::string& ns,
+                                 const std::string& name) {
+    Query q = query(s, kGetObject);
+    q.bind(1, key).bind(2, ns).bind(3, name);
+    if (!q.step()) return std::nullopt;
+    return Row{q.parse(0), std::string(q.text(1)), q.integer(2), q.integer(3), std::string(q.text(4))};
+  }
+
+  static json insert(const Store& s, const api::ResourceInfo& res, json obj) {
+    require_transaction(s);
+    json& md = metadata_of(res, obj);
+    std::string ns = object_namespace(res, md);
+    std::string name = string_field(md, "name");
+    std::string prefix = string_field(md, "generateName");
+    bool generated = name.empty();
+    if (generated && prefix.empty()) throw name_required(res);
+
+    obj["apiVersion"] = res.api_version();
+    obj["kind"] = res.kind;
+    std::string uid = new_uid();
+    int64_t rv = next_version(s);
+    std::string created = string_field(md, "creationTimestamp");
+    if (created.empty()) created = now_rfc3339();
+    md["uid"] = uid;
+    md["resourceVersion"] = std::to_string(rv);
+    md["generation"] = 1;
+    md["creationTimestamp"] = created;
+
+    // A generated name that is taken is drawn again, a few times, as the API server would not
+    // (it returns AlreadyExists) but a local user would not want either.
+    std::string key = res.key();
+    for (int attempt = 0;; ++attempt) {
+      if (generated) {
+        name = prefix + random_suffix();
+        md["name"] = name;
+      }
+      std::string body = obj.dump();
+      query(s, kInsertObject)
+          .bind(1, key)
+          .bind(2, ns)
+          .bind(3, name)
+          .bind(4, uid)
+          .bind(5, rv)
+          .bind(6, int64_t{1})
+          .bind(7, created)
+          .bind(8, body)
+          .run();
+      if (sqlite3_changes(s.db_) == 1) {
+        index_owners(s, uid, md, false);
+        record_change(s, rv, "ADDED", key, ns, name, body);
+        return obj;
+      }
+      if (!generated || attempt == 8) throw Error::already_exists(quoted(res, name) + " already exists");
+    }
+  }
+
+  static json update(const Store& s, const api::ResourceInfo& res, json obj) {
+    require_transaction(s);
+    json& md = metadata_of(res, obj);
+    std::string ns = object_namespace(res, md);
+    std::string name = string_field(md, "name");
+    if (name.empty()) throw name_required(res);
+    std::string key = res.key();
+    std::optional<Row> cur = load(s, key, ns, name);
+    if (!cur) throw not_found(res, name);
+
+    std::string current_rv = std::to_string(cur->resource_version);
+    std::string given_rv = string_field(md, "resourceVersion");
+    if (!given_rv.empty() && given_rv != current_rv) {
+      throw Error::conflict("Operation cannot be fulfilled on " + quoted(res, name) +
+                            ": the object has been modified; please apply your changes to the latest "
+                            "version and try again");
+    }
+    int64_t generation = cur->generation;
+    if (field_or_null(obj, "spec") != field_or_null(cur->body, "spec")) ++generation;
+
+    obj["apiVersion"] = res.api_version();
+    obj["kind"] = res.kind;
+    md["uid"] = cur->uid;
+    md["creationTimestamp"] = cur->creation_timestamp;
+    md["generation"] = generation;
+    md["resourceVersion"] = current_rv;
+    // Nothing changed: like the API server, keep the stored object and its resourceVersion
+    // (controllers that write back what they read cause no churn in the change log).
+    if (obj == cur->body) return std::move(cur->body);
+
+    int64_t rv = next_version(s);
+    md["resourceVersion"] = std::to_string(rv);
+    std::string body = obj.dump();
+    query(s, kUpdateObject).bind(1, key).bind(2, ns).bind(3, name).bind(4, rv).bind(5, generation).bind(6, body).run();
+    const json& old_refs = field_or_null(field_or_null(cur->body, "metadata"), "ownerReferences");
+    if (field_or_null(md, "ownerReferences") != old_refs) index_owners(s, cur->uid, md, true);
+    record_change(s, rv, "MODIFIED", key, ns, name, body);
+    return obj;
+  }
+
+  struct Victim {
+    std::string resource;
+    std::string ns;
+    std::string name;
+    std::string uid;
+    json body;
+  };
+
+  static json remove(const Store& s, const api::ResourceInfo& res, const std::string& ns,
+                     const std::string& name) {
+    require_transaction(s);
+    std::string key = res.key();
+    std::optional<Row> root = load(s, key, ns, name);
+    if (!root) throw not_found(res, name);
+
+    // Breadth-first over ownerReferences; `seen` stops cycles.
+    std::vector<Victim> victims;
+    victims.push_back({key, ns, name, root->uid, std::move(root->body)});
+    std::set<std::string> seen{victims.front().uid};
+    for (std::size_t i = 0; i < victims.size(); ++i) {
+      Query q = query(s, kChildren);
+      q.bind(1, victims[i].uid);
+      while (q.step()) {
+        std::string uid(q.text(3));
+        if (!seen.insert(uid).second) continue;
+        victims.push_back({std::string(q.text(0)), std::string(q.text(1)), std::string(q.text(2)), uid, q.parse(4)});
+      }
+    }
+
+    // Dependents go first, the object itself last (foreground deletion order). Each deletion
+    // gets its own resourceVersion, which the DELETED entry's object carries, as in Kubernetes.
+    for (auto it = victims.rbegin(); it != victims.rend(); ++it) {
+      int64_t rv = next_version(s);
+      if (it->body.is_object() && it->body["metadata"].is_object()) {
+        it->body["metadata"]["resourceVersion"] = std::to_string(rv);
+      }
+      query(s, kDeleteObject).bind(1, it->uid).run();
+      query(s, kDeleteOwners).bind(1, it->uid).run();
+      record_change(s, rv, "DELETED", it->resource, it->ns, it->name, it->body.dump());
+    }
+    return std::move(victims.front().body);
+  }
+};
+
+std::unique_ptr<Store> Store::open(const fs::path& home) {
+  fs::path db_path = home / "store.db";
+  auto fail = [&](const std::string& reason) {
+    return Error::unavailable("cannot open the local store at " + db_path.string() + ": " + reason);
+  };
+  if (std::string reason = prepare_home(home); !reason.empty()) throw fail(reason);
+  if (std::string reason = prepare_db_file(db_path); !reason.empty()) throw fail(reason);
+
+  std::unique_ptr<Store> s(new Store());
+  s->path_ = db_path;
+  s->stmts_.assign(kSqlCount, nullptr);
+  // One Store is used by one thread at a time, so SQLite's own mutexes are not needed.
+  int rc = sqlite3_open_v2(db_path.c_str(), &s->db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) throw fail(s->db_ ? sqlite3_errmsg(s->db_) : sqlite3_errstr(rc));
+  sqlite3_extended_result_codes(s->db_, 1);
+  sqlite3_busy_handler(s->db_, on_busy, nullptr);
+
+  try {
+    // Per connection, no I/O. mmap: a cold list() of 1,000 jobs reads ~1,000 pages, and one
+    // pread per page costs 3x the time of reading them through a mapping.
+    if (sqlite3_exec(s->db_, "PRAGMA synchronous = FULL; PRAGMA mmap_size = 268435456", nullptr, nullptr, nullptr) !=
+        SQLITE_OK) {
+      throw_sqlite(s->db_, s->path_, sqlite3_errcode(s->db_));
+    }
+    int version = Ops::user_version(*s);
+    if (version == kSchemaVersion) return s;  // the common case: one read, no DDL
+    if (version > kSchemaVersion) {
+      throw Error::unavailable(error_prefix(db_path) + "schema version " + std::to_string(version) +
+                               " is newer than this kai supports (" + std::to_string(kSchemaVersion) + ")");
+    }
+    Ops::migrate(*s);
+  } catch (const Error& e) {
+    std::string reason = e.what();
+    if (std::string prefix = error_prefix(db_path); reason.starts_with(prefix)) reason.erase(0, prefix.size());
+    throw fail(reason);
+  }
+  return s;
+}
+
+Store::~Store() {
+  for (sqlite3_stmt* st : stmts_) sqlite3_finalize(st);
+  sqlite3_close_v2(db_);
+}
+
+int Store::schema_version() const { return Ops::user_version(*this); }
+
+json Store::create(const api::ResourceInfo& res, json obj) {
+  json out;
+  transact([&] { out = Ops::insert(*this, res, std::move(obj)); });
+  return out;
+}
+
+std::vector<json> Store::create_many(const api::ResourceInfo& res, std::vector<json> objs) {
+  std::vector<json> out;
+  out.reserve(objs.size());
+  transact([&] {
+    for (json& obj : objs) out.push_back(Ops::insert(*this, res, std::move(obj)));
+  });
+  return out;
+}
+
+json Store::get(const api::ResourceInfo& res, const std::string& ns, const std::string& name) const {
+  std::optional<json> obj = find(res, ns, name);
+  if (!obj) throw not_found(res, name);
+  return std::move(*obj);
+}
+
+std::optional<json> Store::find(const api::ResourceInfo& res, const std::string& ns, const std::string& name) const {
+  Query q = Ops::query(*this, kGetObject);
+  q.bind(1, res.key()).bind(2, resolve_namespace(res, ns)).bind(3, name);
+  if (!q.step()) return std::nullopt;
+  return q.parse(0);
+}
+
+std::vector<json> Store::list(const api::ResourceInfo& res, const ListOptions& opts) const {
+  bool one_namespace = res.namespaced && !opts.ns.empty();
+  Query q = Ops::query(*this, one_namespace ? kListNamespace : kListAll);
+  q.bind(1, res.key());
+  if (one_namespace) q.bind(2, opts.ns);
+  std::vector<json> out;
+  while (q.step()) {
+    json obj = q.parse(0);
+    if (!opts.labels.empty() && !opts.labels.matches_object(obj)) continue;
+    if (!opts.fields.empty() && !opts.fields.matches_object(obj)) continue;
+    out.push_back(std::move(obj));
+  }
+  return out;
+}
+
+json Store::update(const api::ResourceInfo& res, json obj) {
+  json out;
+  transact([&] { out = Ops::update(*this, res, std::move(obj)); });
+  return out;
+}
+
+json Store::remove(const api::ResourceInfo& res, const std::string& ns, const std::string& name) {
+  json out;
+  transact([&] { out = Ops::remove(*this, res, resolve_namespace(res, ns), name); });
+  return out;
+}
+
+void Store::transact(const std::function<void()>& fn) {
+  if (tx_depth_ > 0) {
+    // Nested: a savepoint, so that a failed inner call (say, a create that found the name taken
+    // and was caught by fn) leaves no partial writes in the outer transaction.
+    Ops::query(*this, kRollbackTo);  // prepared now: rolling back must not need to prepare
+    Ops::query(*this, kRelease);
+    Ops::exec(*this, kSavepoint);
+    ++tx_depth_;
+    try {
+      fn();
+    } catch (...) {
+      --tx_depth_;
+      Ops::rollback_savepoint(*this);
+      throw;
+    }
+    --tx_depth_;
+    Ops::exec(*this, kRelease);
+    return;
+  }
+  Ops::query(*this, kRollback);
+  Ops::begin(*this);
+  tx_depth_ = 1;
+  try {
+    fn();
+    Ops::exec(*this, kCommit);
+  } catch (...) {
+    tx_depth_ = 0;
+    Ops::rollback(*this);
+    throw;
+  }
+  tx_depth_ = 0;
+}
+
+int64_t Store::current_resource_version() const {
+  Query q = Ops::query(*this, kCurrentVersion);
+  return q.step() ? q.integer(0) : 0;
+}
+
+std::vector<Change> Store::changes_since(int64_t since, std::size_t limit) const {
+  std::vector<Change> out;
+  if (limit == 0) return out;
+  Query q = Ops::query(*this, kChangesSince);
+  int64_t max_limit = std::numeric_limits<int64_t>::max();
+  q.bind(1, since).bind(2, limit > static_cast<std::size_t>(max_limit) ? max_limit : static_cast<int64_t>(limit));
+  while (q.step()) out.push_back(Change{q.integer(0), std::string(q.text(1)), std::string(q.text(2)), q.parse(3)});
+  return out;
+}
+
+fs::path default_home() {
+  if (const char* h = std::getenv("KAI_HOME"); h && *h) return h;
+  // The XDG spec says relative paths are invalid and are to be ignored.
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x == '/') return fs::path(x) / "kai";
+  std::string user_home;
+  if (const char* h = std::getenv("HOME"); h && *h) {
+    user_home = h;
+  } else if (const passwd* pw = ::getpwuid(::geteuid()); pw && pw->pw_dir) {
+    user_home = pw->pw_dir;
+  }
+  return fs::path(user_home.empty() ? "/" : user_home) / ".local" / "state" / "kai";
+}
+
+}  // namespace kai::store

@@ -1,0 +1,67 @@
+#include <catch2/catch.hpp>
+
+#include "store/store_testing.h"
+
+using kai::store::json;
+using kai::store::ListOptions;
+using kai::store::Store;
+using namespace kai::store::testing;
+namespace api = kai::api;
+
+namespace {
+
+std::vector<std::string> names(const std::vector<json>& objs) {
+  std::vector<std::string> out;
+  for (const auto& o : objs) {
+    out.push_back(o["metadata"]["namespace"].get<std::string>() + "/" + o["metadata"]["name"].get<std::string>());
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("list filters by namespace and sorts by namespace, then name") {
+  TempDir dir;
+  auto store = Store::open(dir.home());
+  store->create(api::pods(), pod("team-b", "z"));
+  store->create(api::pods(), pod("team-a", "m"));
+  store->create(api::pods(), pod("team-b", "a"));
+  store->create(api::pods(), pod("team-a", "b"));
+  store->create(api::jobs(), job("team-a", "not-a-pod"));
+
+  CHECK(names(store->list(api::pods())) == std::vector<std::string>{"team-a/b", "team-a/m", "team-b/a", "team-b/z"});
+  CHECK(names(store->list(api::pods(), in_namespace("team-b"))) == std::vector<std::string>{"team-b/a", "team-b/z"});
+  CHECK(store->list(api::pods(), in_namespace("nobody")).empty());
+  CHECK(store->list(api::nodes()).empty());
+}
+
+TEST_CASE("list applies label and field selectors") {
+  TempDir dir;
+  auto store = Store::open(dir.home());
+  store->create(api::pods(), pod("default", "web-1", {{"app", "web"}, {"tier", "front"}}));
+  store->create(api::pods(), pod("default", "web-2", {{"app", "web"}}));
+  store->create(api::pods(), pod("default", "db-1", {{"app", "db"}}));
+  json running = pod("other", "web-3", {{"app", "web"}});
+  running["status"]["phase"] = "Running";
+  store->create(api::pods(), running);
+
+  ListOptions opts;
+  opts.labels = api::LabelSelector::parse("app=web");
+  CHECK(names(store->list(api::pods(), opts)) ==
+        std::vector<std::string>{"default/web-1", "default/web-2", "other/web-3"});
+
+  opts.labels = api::LabelSelector::parse("app=web,tier");
+  CHECK(names(store->list(api::pods(), opts)) == std::vector<std::string>{"default/web-1"});
+
+  opts.labels = api::LabelSelector::parse("app in (db, web),!tier");
+  opts.fields = api::FieldSelector::parse("status.phase=Pending");
+  CHECK(names(store->list(api::pods(), opts)) == std::vector<std::string>{"default/db-1", "default/web-2"});
+
+  opts.labels = {};
+  opts.fields = api::FieldSelector::parse("metadata.name!=web-2,metadata.namespace=default");
+  CHECK(names(store->list(api::pods(), opts)) == std::vector<std::string>{"default/db-1", "default/web-1"});
+
+  opts.ns = "other";
+  opts.fields = api::FieldSelector::parse("status.phase=Running");
+  CHECK(names(store->list(api::pods(), opts)) == std::vector<std::string>{"other/web-3"});
+}
