@@ -78,25 +78,55 @@ void help_when_bare(CLI::App& app, Context& ctx) {
   }
 }
 
+/// Adds the global flags to `app` (bound to the same GlobalOptions), skipping any name the
+/// command already uses itself (queue commands take -n as the queue name, as vcctl does).
+/// Every command gets them, instead of CLI11's fallthrough, which would also let a word such as
+/// `job` in `kai get job x` switch to the `job` command.
+void add_global_options(CLI::App& app, GlobalOptions& g) {
+  auto taken = [&app](const std::string& name) { return app.get_option_no_throw(name) != nullptr; };
+  auto names = [&](std::initializer_list<const char*> all) {
+    std::string out;
+    for (const char* n : all) {
+      if (taken(n)) continue;
+      out += (out.empty() ? "" : ",") + std::string(n);
+    }
+    return out;
+  };
+  const std::string group = "Global Options";
+  if (auto n = names({"--kubeconfig"}); !n.empty()) {
+    app.add_option(n, g.kubeconfig, "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")->type_name("FILE")->group(group);
+  }
+  if (auto n = names({"--context"}); !n.empty()) {
+    app.add_option(n, g.context, "the kubeconfig context to use")->type_name("NAME")->group(group);
+  }
+  if (auto n = names({"-n", "--namespace"}); !n.empty()) {
+    app.add_option(n, g.ns, "the namespace (default: the context's, else default)")->type_name("NS")->group(group);
+  }
+  if (auto n = names({"--local"}); !n.empty()) {
+    app.add_flag(n, g.local, "use the embedded local cluster even if a kubeconfig exists")->group(group);
+  }
+  if (auto n = names({"-o", "--output"}); !n.empty()) {
+    app.add_option(n, g.output, "output format: wide|json|yaml|name|jsonpath=T|jsonpath-as-json=T|custom-columns=SPEC")
+        ->type_name("FORMAT")->group(group);
+  }
+  if (auto n = names({"-v", "--verbosity"}); !n.empty()) {
+    app.add_option(n, g.verbosity, "log verbosity on stderr: 0 warnings, 1 info, 2 debug, 3 trace")->type_name("N")->group(group);
+  }
+  if (auto n = names({"--kai-home"}); !n.empty()) {
+    app.add_option(n, g.kai_home, "directory of the local cluster (default: $KAI_HOME, else $XDG_STATE_HOME/kai)")
+        ->type_name("DIR")->group(group);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) add_global_options(*sub, g);
+}
+
 }  // namespace
 
 void build_app(CLI::App& app, Context& ctx) {
   app.description("kai: gang-scheduled AI batch jobs on Kubernetes (Volcano) or on an embedded local cluster");
-  app.fallthrough(true);
   app.set_version_flag("--version", std::string(KAI_VERSION));
-  auto& g = ctx.global;
-  app.add_option("--kubeconfig", g.kubeconfig, "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-      ->type_name("FILE")->group("Global Options");
-  app.add_option("--context", g.context, "the kubeconfig context to use")->type_name("NAME")->group("Global Options");
-  app.add_option("-n,--namespace", g.ns, "the namespace (default: the context's, else default)")
-      ->type_name("NS")->group("Global Options");
-  app.add_flag("--local", g.local, "use the embedded local cluster even if a kubeconfig exists")->group("Global Options");
-  app.add_option("-o,--output", g.output, "output format: wide|json|yaml|name|jsonpath=T|jsonpath-as-json=T|custom-columns=SPEC")
-      ->type_name("FORMAT")->group("Global Options");
-  app.add_option("-v,--verbosity", g.verbosity, "log verbosity on stderr: 0 warnings, 1 info, 2 debug, 3 trace")
-      ->type_name("N")->group("Global Options");
-  app.add_option("--kai-home", g.kai_home, "directory of the local cluster (default: $KAI_HOME, else $XDG_STATE_HOME/kai)")
-      ->type_name("DIR")->group("Global Options");
+  // At most one subcommand per level: CLI11 then stops matching later words (`kai get job x`,
+  // `kai job view list`) against command names.
+  app.require_subcommand(0, 1);
   app.footer("Exit status: 0 ok, 1 error, 2 usage error.\nRun 'kai COMMAND --help' for a command's flags.");
 
   add_job_commands(app, ctx);
@@ -105,6 +135,7 @@ void build_app(CLI::App& app, Context& ctx) {
   add_cluster_commands(app, ctx);
   add_meta_commands(app, ctx);
   help_when_bare(app, ctx);
+  add_global_options(app, ctx.global);
 }
 
 int run(int argc, char** argv, Context& ctx) {

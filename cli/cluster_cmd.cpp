@@ -163,7 +163,7 @@ void status(Context& ctx) {
 
 void add_cluster_commands(CLI::App& root, Context& ctx) {
   auto* cluster = root.add_subcommand("cluster", "Manage the embedded local cluster");
-  cluster->require_subcommand(1);
+  cluster->require_subcommand(0, 1);
 
   auto io = std::make_shared<InitOptions>();
   auto* init_cmd = cluster->add_subcommand("init", "Create the local cluster: fake nodes, queues root and default, namespace default");

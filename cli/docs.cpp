@@ -11,7 +11,7 @@ namespace {
 const char* const kResourceWords = "jobs vcjob vj queues q podgroups pg pods po nodes no namespaces ns events ev commands";
 const char* const kOutputWords = "wide json yaml name jsonpath= jsonpath-as-json= jsonpath-file= custom-columns= custom-columns-file=";
 
-void collect(const CLI::App& app, CommandDoc& doc) {
+void collect(const CLI::App& app, CommandDoc& doc, bool is_root = true) {
   doc.name = app.get_name();
   doc.aliases = app.get_aliases();
   doc.description = app.get_description();
@@ -22,6 +22,7 @@ void collect(const CLI::App& app, CommandDoc& doc) {
       continue;
     }
     if (opt->get_group().empty()) continue;  // hidden
+    if (!is_root && opt->get_group() == "Global Options") continue;  // documented once, on the root
     OptionDoc o;
     o.shorts = opt->get_snames();
     o.longs = opt->get_lnames();
@@ -36,7 +37,7 @@ void collect(const CLI::App& app, CommandDoc& doc) {
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
     if (sub->get_group().empty()) continue;  // hidden commands
     CommandDoc child;
-    collect(*sub, child);
+    collect(*sub, child, false);
     doc.children.push_back(std::move(child));
   }
 }

@@ -252,7 +252,7 @@ void add_job_commands(CLI::App& root, Context& ctx) {
   auto* job = root.add_subcommand("job", "Submit, list, view and delete Volcano jobs (vcctl job)");
   job->alias("jobs");
   job->alias("vcjob");
-  job->require_subcommand(1);
+  job->require_subcommand(0, 1);
 
   // submit
   auto submit_file = std::make_shared<std::string>();

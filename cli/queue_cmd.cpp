@@ -117,7 +117,7 @@ void add_queue_commands(CLI::App& root, Context& ctx) {
   auto* queue = root.add_subcommand("queue", "Create, list, get, operate and delete Volcano queues (vcctl queue)");
   queue->alias("queues");
   queue->alias("q");
-  queue->require_subcommand(1);
+  queue->require_subcommand(0, 1);
   queue->footer("Queues are cluster-scoped: in these commands -n is the queue NAME, as in vcctl.");
 
   auto co = std::make_shared<CreateOptions>();

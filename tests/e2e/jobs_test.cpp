@@ -81,7 +81,7 @@ TEST_CASE("job list prints vcctl's exact columns") {
 
 TEST_CASE("job run builds the job vcctl builds, with the command after --") {
   KaiEnv env;
-  auto r = env.kai({"job", "run", "-N", "train", "-r", "2", "-m", "2", "-i", "python:3.11", "-R", "cpu=2,nvidia.com/gpu=1", "-q",
+  auto r = env.kai({"job", "run", "-N", "train", "-r", "2", "-m", "2", "-i", "python:3.11", "-R", "cpu=2,nvidia.com/gpu=1", "-L", "cpu=2,memory=100Mi,nvidia.com/gpu=1", "-q",
                     "default", "--", "python3", "-c", "print(1)"});
   INFO(r.err);
   REQUIRE(r.code == 0);
@@ -127,7 +127,7 @@ TEST_CASE("job view shows vcctl's layout and the job's events") {
   CHECK(missing.err == "kai: error: jobs.batch.volcano.sh \"nope\" not found\n");
 }
 
-TEST_CASE("-o json round-trips through kai apply -f") {
+TEST_CASE("json and yaml output round-trip through kai apply -f") {
   KaiEnv env;
   REQUIRE(env.kai({"job", "submit", "-f", "examples/pytorch-ddp.yaml"}).code == 0);
   auto out = env.kai({"get", "vcjob", "pytorch-ddp", "-o", "json"});
