@@ -171,6 +171,11 @@ void list_jobs(Context& ctx, const ListOptions& o) {
     validate_namespace(lo.ns);
   }
   if (!o.labels.empty()) lo.labels = api::LabelSelector::parse(o.labels);
+  auto spec = ctx.output_spec();
+  // The tables read neither pod templates nor status details; skip parsing them.
+  if (spec.format == output::Format::Table || spec.format == output::Format::Wide || spec.format == output::Format::Name) {
+    lo.omit = {"spec.tasks.*.template", "spec.volumes", "spec.policies", "status.conditions", "status.taskStatusCount"};
+  }
   auto jobs = ctx.client().list(kJobs, lo);
   std::erase_if(jobs, [&](const json& j) {
     if (!o.queue.empty() && j.value("/spec/queue"_json_pointer, std::string()) != o.queue) return true;
@@ -178,7 +183,6 @@ void list_jobs(Context& ctx, const ListOptions& o) {
     if (!o.selector.empty() && j["metadata"]["name"].get<std::string>().find(o.selector) == std::string::npos) return true;
     return false;
   });
-  auto spec = ctx.output_spec();
   if (spec.format == output::Format::Table) {
     ctx.out << output::vcctl_job_list(jobs, o.all_namespaces);
     return;

@@ -284,6 +284,7 @@ std::vector<json> LocalCluster::list(const api::ResourceInfo& res, const client:
   lo.ns = (opts.all_namespaces || !res.namespaced) ? "" : opts.ns;
   lo.labels = opts.labels;
   lo.fields = opts.fields;
+  lo.omit = opts.omit;
   return store_->list(res, lo);
 }
 

@@ -15,7 +15,9 @@
 #include <ctime>
 #include <limits>
 #include <random>
+#include <memory>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -236,6 +238,7 @@ class Query {
     std::string_view t = text(col);
     return json::parse(t.begin(), t.end());
   }
+
 
  private:
   void check(int rc) {
@@ -743,18 +746,66 @@ std::optional<json> Store::find(const api::ResourceInfo& res, const std::string&
   return q.parse(0);
 }
 
+namespace {
+
+/// SQLite JSON paths for ListOptions::omit: "spec.tasks.*.template" becomes
+/// "$.spec.tasks[0].template" ... "$.spec.tasks[15].template" (json_remove ignores missing
+/// paths; elements past the 16th are simply parsed in full).
+std::vector<std::string> omit_paths(const std::vector<std::string>& omit) {
+  constexpr int kArrayElements = 16;
+  std::vector<std::string> out;
+  for (const auto& o : omit) {
+    std::vector<std::string> prefixes{"$"};
+    std::stringstream ss(o);
+    for (std::string part; std::getline(ss, part, '.');) {
+      std::vector<std::string> next;
+      for (const auto& p : prefixes) {
+        if (part == "*") {
+          for (int i = 0; i < kArrayElements; ++i) next.push_back(p + "[" + std::to_string(i) + "]");
+        } else {
+          next.push_back(p + "." + part);
+        }
+      }
+      prefixes = std::move(next);
+    }
+    out.insert(out.end(), prefixes.begin(), prefixes.end());
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<json> Store::list(const api::ResourceInfo& res, const ListOptions& opts) const {
   bool one_namespace = res.namespaced && !opts.ns.empty();
-  Query q = Ops::query(*this, one_namespace ? kListNamespace : kListAll);
-  q.bind(1, res.key());
-  if (one_namespace) q.bind(2, opts.ns);
   std::vector<json> out;
-  while (q.step()) {
-    json obj = q.parse(0);
-    if (!opts.labels.empty() && !opts.labels.matches_object(obj)) continue;
-    if (!opts.fields.empty() && !opts.fields.matches_object(obj)) continue;
+  auto keep = [&](json obj) {
+    if (!opts.labels.empty() && !opts.labels.matches_object(obj)) return;
+    if (!opts.fields.empty() && !opts.fields.matches_object(obj)) return;
     out.push_back(std::move(obj));
+  };
+  if (opts.omit.empty()) {
+    Query q = Ops::query(*this, one_namespace ? kListNamespace : kListAll);
+    q.bind(1, res.key());
+    if (one_namespace) q.bind(2, opts.ns);
+    while (q.step()) keep(q.parse(0));
+    return out;
   }
+  // Let SQLite's JSON code (C, no allocation per value) drop the bulky parts before nlohmann
+  // builds objects: for job tables the pod templates are most of each body.
+  const auto paths = omit_paths(opts.omit);
+  std::string sql = "SELECT json_remove(body";
+  for (std::size_t i = 0; i < paths.size(); ++i) sql += ", ?" + std::to_string(i + 3);
+  sql += one_namespace ? ") FROM objects WHERE resource = ?1 AND namespace = ?2 ORDER BY name"
+                       : ") FROM objects WHERE resource = ?1 ORDER BY namespace, name";
+  sqlite3_stmt* raw = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.c_str(), -1, &raw, nullptr);
+  if (rc != SQLITE_OK) throw_sqlite(db_, path_, rc);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> owned(raw, sqlite3_finalize);
+  Query q(db_, raw, path_);
+  q.bind(1, res.key());
+  q.bind(2, one_namespace ? opts.ns : std::string());
+  for (std::size_t i = 0; i < paths.size(); ++i) q.bind(static_cast<int>(i + 3), paths[i]);
+  while (q.step()) keep(q.parse(0));
   return out;
 }
 

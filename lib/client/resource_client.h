@@ -21,6 +21,9 @@ struct ListOptions {
   bool all_namespaces = false;
   api::LabelSelector labels;
   api::FieldSelector fields;
+  /// Parts of each object the caller will not read ("spec.tasks.*.template"); a backend may
+  /// leave them out to list faster. Callers printing whole objects leave this empty.
+  std::vector<std::string> omit;
 };
 
 class ResourceClient {

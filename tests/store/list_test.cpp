@@ -65,3 +65,39 @@ TEST_CASE("list applies label and field selectors") {
   opts.fields = api::FieldSelector::parse("status.phase=Running");
   CHECK(names(store->list(api::pods(), opts)) == std::vector<std::string>{"other/web-3"});
 }
+
+TEST_CASE("list can leave out parts of objects the caller will not read") {
+  TempDir dir;
+  auto store = Store::open(dir.home());
+  json j = job("team-a", "big");
+  j["spec"]["tasks"] = json::array();
+  for (int i = 0; i < 3; ++i) {
+    j["spec"]["tasks"].push_back({{"name", "t" + std::to_string(i)}, {"replicas", i}, {"template", {{"spec", {{"x", i}}}}}});
+  }
+  j["spec"]["volumes"] = json::array({{{"mountPath", "/data"}}});
+  store->create(api::jobs(), j);
+  store->create(api::jobs(), job("team-b", "other"));
+
+  ListOptions opts;
+  opts.omit = {"spec.tasks.*.template", "spec.volumes"};
+  SECTION("one namespace") {
+    opts.ns = "team-a";
+    auto got = store->list(api::jobs(), opts);
+    REQUIRE(got.size() == 1);
+    const json& tasks = got[0]["spec"]["tasks"];
+    REQUIRE(tasks.size() == 3);
+    for (int i = 0; i < 3; ++i) {
+      CHECK(tasks[i] == json{{"name", "t" + std::to_string(i)}, {"replicas", i}});
+    }
+    CHECK_FALSE(got[0]["spec"].contains("volumes"));
+    CHECK(got[0]["metadata"]["name"] == "big");
+  }
+  SECTION("all namespaces, with a selector") {
+    opts.fields = kai::api::FieldSelector::parse("metadata.name=other");
+    auto got = store->list(api::jobs(), opts);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0]["metadata"]["namespace"] == "team-b");
+  }
+  // The stored object is whole.
+  CHECK(store->get(api::jobs(), "team-a", "big")["spec"]["tasks"][2].contains("template"));
+}
