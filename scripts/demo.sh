@@ -15,7 +15,7 @@ step queue create research --weight 2
 step apply -f examples/queues.yaml
 step job submit -f examples/hello-job.yaml
 step job submit -f examples/pytorch-ddp.yaml
-step job run sweep -r 4 -m 2 -R cpu=500m,memory=256Mi -q research -- python3 -c 'print(42)'
+step job run sweep -r 4 -m 2 -R cpu=500m,memory=256Mi -L cpu=1,memory=512Mi -q research -- python3 -c 'print(42)'
 step job list -A
 step job view hello
 step queue list

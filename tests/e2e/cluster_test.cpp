@@ -121,3 +121,12 @@ TEST_CASE("version prints the version, -o json too") {
   auto j = json::parse(env.kai({"version", "-o", "json"}).out);
   CHECK(j.contains("gitSHA"));
 }
+
+TEST_CASE("the demo script runs to the end") {
+  KaiEnv env;
+  auto r = env.sh("scripts/demo.sh " KAI_BINARY);
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.find("kai demo: done") != std::string::npos);
+  CHECK(r.err.find("error") == std::string::npos);
+}
