@@ -15,11 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct InitOptions {
-  int nodes = 2;
-  std::string cpu = "8";
-  std::string memory = "32Gi";
-  int gpus = 4;
-  int max_pods = 110;
+  minicluster::NodeShape shape;
   std::string file;
   bool force = false;
 };
@@ -43,7 +39,7 @@ void init(Context& ctx, const InitOptions& o) {
   if (ctx.target().kind != client::Target::Kind::Local) {
     throw Error::usage("kai cluster init works on the local cluster; add --local");
   }
-  minicluster::NodeShape shape{o.nodes, o.cpu, o.memory, o.gpus, o.max_pods};
+  const minicluster::NodeShape& shape = o.shape;
   std::vector<json> nodes;
   if (!o.file.empty()) {
     nodes = read_manifest(o.file);
@@ -54,11 +50,13 @@ void init(Context& ctx, const InitOptions& o) {
       }
     }
   } else {
-    if (o.nodes < 1 || o.nodes > 100000) throw Error::usage("--nodes " + std::to_string(o.nodes) + ": must be between 1 and 100000");
-    if (o.gpus < 0) throw Error::usage("--gpus-per-node " + std::to_string(o.gpus) + ": must be >= 0");
-    if (o.max_pods < 1) throw Error::usage("--max-pods " + std::to_string(o.max_pods) + ": must be >= 1");
-    check_quantity("--cpu", o.cpu);
-    check_quantity("--memory", o.memory);
+    if (shape.count < 1 || shape.count > 100000) {
+      throw Error::usage("--nodes " + std::to_string(shape.count) + ": must be between 1 and 100000");
+    }
+    if (shape.gpus_per_node < 0) throw Error::usage("--gpus-per-node " + std::to_string(shape.gpus_per_node) + ": must be >= 0");
+    if (shape.max_pods < 1) throw Error::usage("--max-pods " + std::to_string(shape.max_pods) + ": must be >= 1");
+    check_quantity("--cpu", shape.cpu);
+    check_quantity("--memory", shape.memory);
   }
   if (o.force) reset_files(ctx.home());
   auto& lc = ctx.local_cluster();
@@ -76,7 +74,7 @@ void init(Context& ctx, const InitOptions& o) {
   const auto n = lc.store().list(api::nodes()).size();
   ctx.out << "initialised local cluster at " << ctx.home() << ": " << n << " node" << (n == 1 ? "" : "s");
   if (o.file.empty()) {
-    ctx.out << " (" << o.cpu << " cpu, " << o.memory << " memory, " << o.gpus << " nvidia.com/gpu each)";
+    ctx.out << " (" << shape.cpu << " cpu, " << shape.memory << " memory, " << shape.gpus_per_node << " nvidia.com/gpu each)";
   }
   ctx.out << ", queues root and default, namespace default\n";
 }
@@ -167,11 +165,11 @@ void add_cluster_commands(CLI::App& root, Context& ctx) {
 
   auto io = std::make_shared<InitOptions>();
   auto* init_cmd = cluster->add_subcommand("init", "Create the local cluster: fake nodes, queues root and default, namespace default");
-  init_cmd->add_option("--nodes", io->nodes, "number of fake nodes")->capture_default_str();
-  init_cmd->add_option("--cpu", io->cpu, "allocatable cpu per node")->capture_default_str();
-  init_cmd->add_option("--memory", io->memory, "allocatable memory per node")->capture_default_str();
-  init_cmd->add_option("--gpus-per-node", io->gpus, "fake nvidia.com/gpu per node")->capture_default_str();
-  init_cmd->add_option("--max-pods", io->max_pods, "allocatable pods per node")->capture_default_str();
+  init_cmd->add_option("--nodes", io->shape.count, "number of fake nodes")->capture_default_str();
+  init_cmd->add_option("--cpu", io->shape.cpu, "allocatable cpu per node")->capture_default_str();
+  init_cmd->add_option("--memory", io->shape.memory, "allocatable memory per node")->capture_default_str();
+  init_cmd->add_option("--gpus-per-node", io->shape.gpus_per_node, "fake nvidia.com/gpu per node")->capture_default_str();
+  init_cmd->add_option("--max-pods", io->shape.max_pods, "allocatable pods per node")->capture_default_str();
   init_cmd->add_option("-f,--filename", io->file, "take the nodes from this YAML file of v1 Nodes instead")->type_name("FILE");
   init_cmd->add_flag("--force", io->force, "reset an existing local cluster first (deletes everything in it)");
   init_cmd->callback([&ctx, io] { init(ctx, *io); });

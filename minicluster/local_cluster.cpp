@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <random>
 
 #include "lib/api/admission.h"
 #include "lib/api/error.h"
@@ -21,14 +20,6 @@ std::string now_rfc3339() {
   return buf;
 }
 
-std::string random_suffix(std::size_t n) {
-  static const char kHex[] = "0123456789abcdef";
-  std::random_device rd;
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) s += kHex[rd() % 16];
-  return s;
-}
-
 json owner_ref(const api::ResourceInfo& res, const json& owner) {
   return {{"apiVersion", res.api_version()},
           {"kind", res.kind},
@@ -36,12 +27,6 @@ json owner_ref(const api::ResourceInfo& res, const json& owner) {
           {"uid", owner["metadata"]["uid"]},
           {"controller", true},
           {"blockOwnerDeletion", true}};
-}
-
-const std::string& str_or(const json& j, const char* key, const std::string& fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return fallback;
-  return it->get_ref<const std::string&>();
 }
 
 /// Sum of a pod template's container requests (limits where a request is missing, as
@@ -248,31 +233,6 @@ void LocalCluster::execute_command(const json& cmd) {
   store_->update(api::queues(), std::move(queue));
   // Volcano's controller deletes the Command first so it runs at most once.
   store_->remove(api::commands(), cmd["metadata"]["namespace"], cmd["metadata"]["name"]);
-}
-
-void LocalCluster::record_event(const json& involved, const std::string& type, const std::string& reason,
-                                const std::string& message) {
-  const std::string now = now_rfc3339();
-  const json& meta = involved["metadata"];
-  const std::string ns = str_or(meta, "namespace", "default");
-  json ev = {{"apiVersion", "v1"},
-             {"kind", "Event"},
-             {"metadata", {{"name", meta["name"].get<std::string>() + "." + random_suffix(16)}, {"namespace", ns}}},
-             {"involvedObject",
-              {{"apiVersion", involved.value("apiVersion", std::string())},
-               {"kind", involved.value("kind", std::string())},
-               {"name", meta["name"]},
-               {"namespace", ns},
-               {"uid", meta.value("uid", std::string())}}},
-             {"type", type},
-             {"reason", reason},
-             {"message", message},
-             {"source", {{"component", "kai-minicluster"}}},
-             {"reportingComponent", "kai-minicluster"},
-             {"firstTimestamp", now},
-             {"lastTimestamp", now},
-             {"count", 1}};
-  store_->create(api::events(), std::move(ev));
 }
 
 json LocalCluster::get(const api::ResourceInfo& res, const std::string& ns, const std::string& name) {

@@ -59,8 +59,6 @@ class LocalCluster : public client::ResourceClient {
   /// handling of AbortJob/ResumeJob as far as this issue goes. The Command is deleted once run,
   /// as Volcano's controllers do.
   void execute_command(const json& cmd);
-  void record_event(const json& involved, const std::string& type, const std::string& reason,
-                    const std::string& message);
 
   std::unique_ptr<store::Store> store_;
 };
