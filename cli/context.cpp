@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <spdlog/spdlog.h>
+
 #include "lib/api/error.h"
 #include "minicluster/local_cluster.h"
 
@@ -28,6 +30,11 @@ const client::Target& Context::target() {
     req.env_cluster = env("KAI_CLUSTER");
     req.home = env("HOME");
     target_ = std::make_unique<client::Target>(client::choose_target(req));
+    if (target_->kind == client::Target::Kind::Local) {
+      spdlog::info("target: local cluster in {} ({})", home(), target_->why);
+    } else {
+      spdlog::info("target: context \"{}\" of {} ({})", target_->context, target_->kubeconfig_path, target_->why);
+    }
   }
   return *target_;
 }
@@ -51,7 +58,9 @@ client::ResourceClient& Context::client() {
                              "for the embedded cluster");
   }
   auto& lc = local_cluster();
-  if (!lc.initialised()) lc.initialise(minicluster::NodeShape{});
+  if (!lc.initialised() && lc.initialise(minicluster::NodeShape{})) {
+    spdlog::info("created the default local cluster in {}", home());
+  }
   return lc;
 }
 

@@ -130,3 +130,15 @@ TEST_CASE("the demo script runs to the end") {
   CHECK(r.out.find("kai demo: done") != std::string::npos);
   CHECK(r.err.find("error") == std::string::npos);
 }
+
+TEST_CASE("verbosity 1 logs on stderr which cluster was chosen and why") {
+  KaiEnv env;
+  auto r = env.kai({"-v", "1", "job", "list"});
+  CHECK(r.code == 0);
+  CHECK(r.err.find("kai: info: target: local cluster in " + env.home() + " (no kubeconfig found)\n") != std::string::npos);
+  CHECK(r.err.find("kai: info: created the default local cluster") != std::string::npos);
+  auto again = env.kai({"job", "list", "-v", "2"});
+  CHECK(again.err.find("created the default local cluster") == std::string::npos);
+  auto quiet = env.kai({"job", "list"});
+  CHECK(quiet.err.empty());
+}
