@@ -16,6 +16,8 @@ void collect(const CLI::App& app, CommandDoc& doc, bool is_root = true) {
   doc.aliases = app.get_aliases();
   doc.description = app.get_description();
   doc.footer = app.get_footer();
+  // CLI11 copies a parent's footer into its subcommands; document it once, where it was set.
+  if (!is_root && app.get_parent() != nullptr && doc.footer == app.get_parent()->get_footer()) doc.footer.clear();
   for (const CLI::Option* opt : app.get_options()) {
     if (opt->get_positional() && opt->get_lnames().empty() && opt->get_snames().empty()) {
       doc.positionals.push_back(opt->get_type_name().empty() ? opt->get_name() : opt->get_type_name());
@@ -27,7 +29,7 @@ void collect(const CLI::App& app, CommandDoc& doc, bool is_root = true) {
     o.shorts = opt->get_snames();
     o.longs = opt->get_lnames();
     o.description = opt->get_description();
-    if (opt->get_type_size() != 0) {
+    if (opt->get_expected_max() != 0) {  // flags expect no value
       o.value_name = opt->get_type_name();
       if (o.value_name.empty() || o.value_name == "TEXT" ) o.value_name = "VALUE";
     }

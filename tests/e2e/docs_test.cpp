@@ -97,3 +97,15 @@ TEST_CASE("--help covers every command and exits 0") {
   CHECK(q.code == 0);
   CHECK(q.out.find("here -n means name") != std::string::npos);
 }
+
+TEST_CASE("bash completion does not swallow the word after a flag that takes no value") {
+  KaiEnv env;
+  if (!have(env, "bash")) {
+    WARN("SKIPPED: bash is not installed");
+    return;
+  }
+  auto r = env.sh("bash -c 'source completions/kai.bash; COMP_WORDS=(kai --local job li); COMP_CWORD=3; _kai; echo \"${COMPREPLY[*]}\"'");
+  CHECK(r.out == "list\n");
+  auto v = env.sh("bash -c 'source completions/kai.bash; COMP_WORDS=(kai -n team job li); COMP_CWORD=4; _kai; echo \"${COMPREPLY[*]}\"'");
+  CHECK(v.out == "list\n");
+}
