@@ -1,0 +1,31 @@
+// conformance (plugins/conformance/conformance.go): never evicts critical system pods.
+
+#include "lib/scheduler/plugin.h"
+#include "lib/scheduler/session.h"
+
+namespace kai::scheduler {
+namespace {
+
+class Conformance : public Plugin {
+ public:
+  void on_session_open(Session& s, const PluginCtx& p) override {
+    auto evictable = [&s](int, const std::vector<int>& candidates) {
+      std::vector<int> victims;
+      for (int v : candidates) {
+        const ModelTask& t = s.mtask(v);
+        if (t.priority_class == "system-cluster-critical" || t.priority_class == "system-node-critical") continue;
+        if (t.ns == "kube-system") continue;
+        victims.push_back(v);
+      }
+      return std::pair{victims, kPermit};
+    };
+    s.add_preemptable_fn(p, evictable);
+    s.add_reclaimable_fn(p, evictable);
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Plugin> make_conformance(const PluginArgs&) { return std::make_unique<Conformance>(); }
+
+}  // namespace kai::scheduler
