@@ -4,7 +4,8 @@
 //
 // Prints one `store: <what>: <figure>` line per measurement: creates per second as single-row
 // transactions and as create_many batches of job-sized objects (~1.5 KB), list() of 1,000 jobs
-// (warm: repeated in this process; cold: in a fresh process, as `kai job list` runs it), and
+// (warm: repeated in this process; cold: in a fresh process, as `kai job list` runs it), whole
+// and as tables list them (ListOptions::omit = client::table_omit: the stored summaries), and
 // open() of an existing store (what every kai command pays before its first read).
 
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "lib/api/resources.h"
+#include "lib/client/resource_client.h"
 #include "minicluster/store.h"
 
 namespace {
@@ -120,8 +122,11 @@ void list_and_open(const fs::path& base) {
     store->create_many(kai::api::jobs(), std::move(batch));
   }
   std::vector<double> lists;
+  std::vector<double> table_lists;
   std::vector<double> opens;
   std::size_t n = 0;
+  kai::store::ListOptions table;
+  table.omit = kai::client::table_omit(kai::api::jobs());
   for (int r = 0; r < kRepeats; ++r) {
     auto start = Clock::now();
     auto store = Store::open(home);
@@ -129,35 +134,46 @@ void list_and_open(const fs::path& base) {
     start = Clock::now();
     n = store->list(kai::api::jobs()).size();
     lists.push_back(seconds_since(start));
+    start = Clock::now();
+    if (store->list(kai::api::jobs(), table).size() != n) std::exit(1);
+    table_lists.push_back(seconds_since(start));
   }
   std::sort(lists.begin(), lists.end());
+  std::sort(table_lists.begin(), table_lists.end());
   std::sort(opens.begin(), opens.end());
   std::printf("store: list %zu jobs: %.2f ms (median of %d; best %.2f ms)\n", n, lists[kRepeats / 2] * 1e3, kRepeats,
               lists.front() * 1e3);
+  std::printf("store: list %zu jobs for a table: %.2f ms (median of %d; best %.2f ms)\n", n,
+              table_lists[kRepeats / 2] * 1e3, kRepeats, table_lists.front() * 1e3);
   std::printf("store: open existing store: %.2f ms (median of %d)\n", opens[kRepeats / 2] * 1e3, kRepeats);
 
   // A fresh process pays for growing its heap (page faults) while list() builds the objects.
-  std::vector<double> cold;
-  for (int r = 0; r < 5; ++r) {
-    std::string cmd = "'" + fs::read_symlink("/proc/self/exe").string() + "' --list-once '" + home.string() + "'";
-    FILE* p = ::popen(cmd.c_str(), "r");
-    double list_ms = -1;
-    if (!p || std::fscanf(p, "%lf", &list_ms) != 1 || ::pclose(p) != 0) {
-      std::fprintf(stderr, "bench_store: %s failed\n", cmd.c_str());
-      std::exit(1);
+  for (const char* mode : {"--list-once", "--table-list-once"}) {
+    std::vector<double> cold;
+    for (int r = 0; r < 5; ++r) {
+      std::string cmd = "'" + fs::read_symlink("/proc/self/exe").string() + "' " + mode + " '" + home.string() + "'";
+      FILE* p = ::popen(cmd.c_str(), "r");
+      double list_ms = -1;
+      if (!p || std::fscanf(p, "%lf", &list_ms) != 1 || ::pclose(p) != 0) {
+        std::fprintf(stderr, "bench_store: %s failed\n", cmd.c_str());
+        std::exit(1);
+      }
+      cold.push_back(list_ms);
     }
-    cold.push_back(list_ms);
+    std::sort(cold.begin(), cold.end());
+    std::printf("store: list %zu jobs%s in a fresh process: %.2f ms (open + list, median of 5)\n", n,
+                std::string(mode) == "--list-once" ? "" : " for a table", cold[2]);
   }
-  std::sort(cold.begin(), cold.end());
-  std::printf("store: list %zu jobs in a fresh process: %.2f ms (open + list, median of 5)\n", n, cold[2]);
   fs::remove_all(home);
 }
 
 // Child of list_and_open: prints the milliseconds that open() + list() took.
-int list_once(const fs::path& home) {
+int list_once(const fs::path& home, bool for_table) {
   auto start = Clock::now();
   auto store = Store::open(home);
-  auto jobs = store->list(kai::api::jobs());
+  kai::store::ListOptions opts;
+  if (for_table) opts.omit = kai::client::table_omit(kai::api::jobs());
+  auto jobs = store->list(kai::api::jobs(), opts);
   std::printf("%.3f\n", seconds_since(start) * 1e3);
   return jobs.empty() ? 1 : 0;
 }
@@ -165,7 +181,8 @@ int list_once(const fs::path& home) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::string(argv[1]) == "--list-once") return list_once(argv[2]);
+  if (argc == 3 && std::string(argv[1]) == "--list-once") return list_once(argv[2], false);
+  if (argc == 3 && std::string(argv[1]) == "--table-list-once") return list_once(argv[2], true);
   const char* tmp = std::getenv("TMPDIR");
   fs::path base = argc > 1 ? argv[1] : (tmp && *tmp ? tmp : "/tmp");
   try {

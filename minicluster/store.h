@@ -1,6 +1,7 @@
 #pragma once
 // The local store: SQLite in WAL mode under $KAI_HOME. One row per object, one global
-// resourceVersion counter, a change log for watch. Safe for many kai processes at once and
+// resourceVersion counter, a change log for watch, and for the resources that tables list often
+// (client::table_omit) a small summary per object, so that a table never parses whole bodies. Safe for many kai processes at once and
 // for kill -9 at any instant (every acknowledged write is a committed transaction).
 
 #include <cstdint>
@@ -37,8 +38,11 @@ struct ListOptions {
   api::LabelSelector labels;
   api::FieldSelector fields;
   /// Parts of each object the caller will not read, as dotted paths where `*` stands for every
-  /// element of an array ("spec.tasks.*.template"). They are skipped while parsing, which is most
-  /// of the cost of listing jobs for a table. Empty: whole objects.
+  /// element of an array ("spec.tasks.*.template"). They are left out of the objects returned,
+  /// skipped while parsing, which is most of the cost of listing. When `omit` holds every path
+  /// of client::table_omit(res), the list reads the stored summaries instead of the bodies (the
+  /// objects then lack exactly those paths). Ignored when a selector reads an omitted part.
+  /// Empty: whole objects.
   std::vector<std::string> omit;
 };
 
@@ -54,7 +58,9 @@ class Store {
 
   /// Current schema version (kSchemaVersion after open).
   int schema_version() const;
-  static constexpr int kSchemaVersion = 1;
+  /// 1: objects, owners, changes, counter. 2: summaries (objects without
+  /// client::table_omit(res)) and summary_spec (which lists they follow).
+  static constexpr int kSchemaVersion = 2;
 
   /// Stores a new object. Assigns metadata.uid (random UUID v4), resourceVersion (string of the
   /// new global counter), generation 1, creationTimestamp (RFC 3339 UTC, seconds) unless already
@@ -69,7 +75,7 @@ class Store {
   json get(const api::ResourceInfo& res, const std::string& ns, const std::string& name) const;
   std::optional<json> find(const api::ResourceInfo& res, const std::string& ns, const std::string& name) const;
 
-  /// Objects sorted by namespace, then name.
+  /// Objects sorted by namespace, then name (see ListOptions::omit for summaries).
   std::vector<json> list(const api::ResourceInfo& res, const ListOptions& opts = {}) const;
 
   /// Replaces the object. If obj.metadata.resourceVersion is set and differs from the stored
@@ -86,6 +92,8 @@ class Store {
 
   /// Runs fn inside one write transaction (BEGIN IMMEDIATE ... COMMIT; rolled back if fn
   /// throws). Store calls made by fn on this Store join that transaction. Retries on SQLITE_BUSY.
+  /// A commit that leaves the WAL long copies it into the database file (without waiting for
+  /// other processes); closing never does, so a read-only command writes nothing.
   void transact(const std::function<void()>& fn);
 
   /// The latest resourceVersion handed out (0 when empty).
@@ -98,11 +106,16 @@ class Store {
   const std::filesystem::path& path() const { return path_; }
 
  private:
-  struct Ops;  // the statements and steps behind the public calls, in store.cpp
-  Store() = default;
+  struct Ops;          // the statements and steps behind the public calls, in store.cpp
+  struct SummaryPlan;  // which resources have summaries and what they leave out, in store.cpp
+  Store();
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
   int tx_depth_ = 0;
+  bool migrating_ = false;  // summaries are brought up to date by the migration itself
+  int wal_frames_ = 0;       // frames in the WAL after this connection's last commit
+  bool busy_no_wait_ = false;  // the busy handler gives up at once (while checkpointing)
+  std::unique_ptr<const SummaryPlan> plan_;
   mutable std::vector<sqlite3_stmt*> stmts_;  // prepared on first use, indexed by store.cpp's Sql
 };
 

@@ -26,6 +26,70 @@ struct ListOptions {
   std::vector<std::string> omit;
 };
 
+/// The parts of `res` objects that kai's tables never read: the kubectl-style table, wide and
+/// name printers and vcctl's `job list` (lib/output), with -A, -L, --show-labels and label
+/// selectors. Dotted paths, `*` for every element of an array. Commands printing those formats
+/// pass this as ListOptions::omit; the local store keeps each object of these resources also
+/// without these parts (a summary), so such a list never parses whole bodies. Empty for other
+/// resources.
+///
+/// A printer that starts reading one of these paths must drop it here. The local store records
+/// which lists its summaries follow, never reads summaries made from other lists, and rebuilds
+/// them in its next write transaction.
+inline std::vector<std::string> table_omit(const api::ResourceInfo& res) {
+  // apiVersion and kind (the printers know the resource), server-set and bulky metadata.
+  auto metadata = [] {
+    return std::vector<std::string>{"apiVersion",          "kind",
+                                    "metadata.annotations", "metadata.finalizers",
+                                    "metadata.generateName", "metadata.generation",
+                                    "metadata.managedFields", "metadata.ownerReferences",
+                                    "metadata.resourceVersion", "metadata.uid"};
+  };
+  const std::string key = res.key();
+  if (key == "batch.volcano.sh/jobs") {
+    // vcctl job list: name, namespace, creation, labels, spec.tasks[].replicas, spec.queue and
+    // schedulerName (its filters), status.state.phase and the status counters.
+    auto out = metadata();
+    out.insert(out.end(), {"spec.maxRetry", "spec.minAvailable", "spec.minSuccess", "spec.networkTopology",
+                           "spec.plugins", "spec.policies", "spec.priorityClassName", "spec.tasks.*.dependsOn",
+                           "spec.tasks.*.maxRetry", "spec.tasks.*.minAvailable", "spec.tasks.*.name",
+                           "spec.tasks.*.policies", "spec.tasks.*.template", "spec.tasks.*.topologyPolicy",
+                           "spec.ttlSecondsAfterFinished", "spec.volumes", "status.conditions",
+                           "status.controlledResources", "status.runningDuration", "status.state.lastTransitionTime",
+                           "status.state.message", "status.state.reason", "status.taskStatusCount",
+                           "status.terminating", "status.version"});
+    return out;
+  }
+  if (key == "scheduling.volcano.sh/podgroups") {
+    auto out = metadata();
+    out.insert(out.end(), {"spec.minResources", "spec.minTaskMember", "spec.priorityClassName", "status.conditions"});
+    return out;
+  }
+  if (key == "core/pods") {
+    // kubectl's pod columns read the containers' count, names and resources (GPUS), the init
+    // containers' restartPolicy, readinessGates, nodeName, all of status but container images
+    // and ids, and the kai.dev/gpus annotation (so annotations stay).
+    std::vector<std::string> out;
+    for (auto& m : metadata()) {
+      if (m != "metadata.annotations") out.push_back(std::move(m));
+    }
+    for (const char* list : {"spec.containers", "spec.initContainers"}) {
+      for (const char* field : {"args", "command", "env", "envFrom", "image", "imagePullPolicy", "lifecycle",
+                                "livenessProbe", "ports", "readinessProbe", "securityContext", "startupProbe",
+                                "terminationMessagePath", "terminationMessagePolicy", "volumeMounts", "workingDir"}) {
+        out.push_back(std::string(list) + ".*." + field);
+      }
+    }
+    out.insert(out.end(), {"spec.affinity", "spec.imagePullSecrets", "spec.securityContext", "spec.tolerations",
+                           "spec.topologySpreadConstraints", "spec.volumes"});
+    for (const char* list : {"status.containerStatuses", "status.initContainerStatuses"}) {
+      for (const char* field : {"containerID", "image", "imageID"}) out.push_back(std::string(list) + ".*." + field);
+    }
+    return out;
+  }
+  return {};
+}
+
 class ResourceClient {
  public:
   virtual ~ResourceClient() = default;
