@@ -133,7 +133,9 @@ void build_app(CLI::App& app, Context& ctx) {
   add_queue_commands(app, ctx);
   add_resource_commands(app, ctx);
   add_cluster_commands(app, ctx);
+  add_sim_commands(app, ctx);
   add_meta_commands(app, ctx);
+  add_internal_commands(app, ctx);
   help_when_bare(app, ctx);
   add_global_options(app, ctx.global);
 }
@@ -158,6 +160,7 @@ int run(int argc, char** argv, Context& ctx) {
   try {
     try {
       app.parse(static_cast<int>(args.size()), args.data());
+      ctx.finish();
     } catch (const CLI::CallForHelp&) {
       ctx.out << deepest(&app)->help();
       return 0;
@@ -172,6 +175,7 @@ int run(int argc, char** argv, Context& ctx) {
       }
       throw Error::usage(e.what());
     } catch (const CLI::RuntimeError& e) {
+      ctx.finish();  // a partly failed command (some names not found) still changed the cluster
       return e.get_exit_code();
     } catch (const CLI::ParseError& e) {
       throw Error::usage(e.what());

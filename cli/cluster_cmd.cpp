@@ -1,13 +1,17 @@
 // kai cluster init|status|reset: the embedded local cluster.
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <map>
 
 #include "cli/commands.h"
 #include "lib/api/codec.h"
 #include "lib/api/error.h"
 #include "lib/api/quantity.h"
+#include "lib/scheduler/scheduler.h"
 #include "minicluster/local_cluster.h"
+#include "minicluster/runtime.h"
 
 namespace kai::cli {
 namespace {
@@ -17,15 +21,51 @@ namespace fs = std::filesystem;
 struct InitOptions {
   minicluster::NodeShape shape;
   std::string file;
+  std::string scheduler_conf;
   bool force = false;
 };
 
+/// Stops every pod process of the local cluster (SIGTERM to supervisors, which give their
+/// processes their grace period), so a reset leaves nothing running.
+void stop_all_pods(const std::string& home) {
+  if (!fs::exists(fs::path(home) / "store.db")) return;
+  auto lc = minicluster::LocalCluster::open(home);
+  for (const auto& pod : lc->store().list(api::pods())) {
+    if (!pod["metadata"].contains("/annotations/kai.dev~1supervisor"_json_pointer)) continue;
+    try {
+      lc->remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
+    } catch (const Error&) {
+    }
+  }
+  lc->wait_for_stopped(60);
+  std::error_code ec;
+  if (fs::exists(fs::path(home) / "run" / "netns", ec)) {
+    for (const auto& e : fs::directory_iterator(fs::path(home) / "run" / "netns", ec)) {
+      if (e.path().extension() != ".lock") minicluster::runtime::release_job_netns(e.path());
+    }
+  }
+}
+
 void reset_files(const std::string& home) {
-  for (const char* f : {"store.db", "store.db-wal", "store.db-shm"}) {
+  stop_all_pods(home);
+  for (const char* d : {"pods", "run"}) {
+    std::error_code ec;
+    fs::remove_all(fs::path(home) / d, ec);
+  }
+  for (const char* f : {"store.db", "store.db-wal", "store.db-shm", "scheduler.conf", "reconcile.state"}) {
     std::error_code ec;
     fs::remove(fs::path(home) / f, ec);
     if (ec) throw Error::unavailable("cannot remove " + (fs::path(home) / f).string() + ": " + ec.message());
   }
+}
+
+/// The text of a configuration file, after decode_file's checks (exists, not a directory, size).
+std::string read_text_file(const std::string& path) {
+  api::decode_file(path);
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 void check_quantity(const std::string& flag, const std::string& v) {
@@ -58,6 +98,12 @@ void init(Context& ctx, const InitOptions& o) {
     check_quantity("--cpu", shape.cpu);
     check_quantity("--memory", shape.memory);
   }
+  std::string conf_text;
+  if (!o.scheduler_conf.empty()) {
+    // Checked before anything is written: a bad configuration leaves no cluster behind.
+    conf_text = read_text_file(o.scheduler_conf);
+    scheduler::parse_config(conf_text, o.scheduler_conf);
+  }
   if (o.force) reset_files(ctx.home());
   auto& lc = ctx.local_cluster();
   bool created = false;
@@ -70,6 +116,16 @@ void init(Context& ctx, const InitOptions& o) {
   if (!created) {
     throw Error::already_exists("the local cluster at " + ctx.home() +
                                 " is already initialised; run 'kai cluster reset' first, or pass --force");
+  }
+  if (!o.scheduler_conf.empty()) {
+    const auto dest = fs::path(ctx.home()) / "scheduler.conf";
+    const auto tmp = dest.string() + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << conf_text;
+    }
+    fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+    fs::rename(tmp, dest);
   }
   const auto n = lc.store().list(api::nodes()).size();
   ctx.out << "initialised local cluster at " << ctx.home() << ": " << n << " node" << (n == 1 ? "" : "s");
@@ -171,6 +227,9 @@ void add_cluster_commands(CLI::App& root, Context& ctx) {
   init_cmd->add_option("--gpus-per-node", io->shape.gpus_per_node, "fake nvidia.com/gpu per node")->capture_default_str();
   init_cmd->add_option("--max-pods", io->shape.max_pods, "allocatable pods per node")->capture_default_str();
   init_cmd->add_option("-f,--filename", io->file, "take the nodes from this YAML file of v1 Nodes instead")->type_name("FILE");
+  init_cmd->add_option("--scheduler-conf", io->scheduler_conf,
+                       "Volcano scheduler configuration (actions, tiers) for this cluster; default: Volcano's")
+      ->type_name("FILE");
   init_cmd->add_flag("--force", io->force, "reset an existing local cluster first (deletes everything in it)");
   init_cmd->callback([&ctx, io] { init(ctx, *io); });
 

@@ -15,7 +15,12 @@ void add_job_commands(CLI::App& root, Context& ctx);
 void add_queue_commands(CLI::App& root, Context& ctx);
 void add_resource_commands(CLI::App& root, Context& ctx);
 void add_cluster_commands(CLI::App& root, Context& ctx);
+void add_sim_commands(CLI::App& root, Context& ctx);
 void add_meta_commands(CLI::App& root, Context& ctx);
+/// `kai job logs` and `kai job wait`, added to the `job` group.
+void add_job_runtime_commands(CLI::App& job, Context& ctx);
+/// Hidden commands kai runs itself (`__supervise`).
+void add_internal_commands(CLI::App& root, Context& ctx);
 
 /// Builds the whole command tree (used by main, completion and man generation).
 void build_app(CLI::App& app, Context& ctx);

@@ -1,6 +1,7 @@
 #include "cli/context.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -61,7 +62,31 @@ client::ResourceClient& Context::client() {
   if (!lc.initialised() && lc.initialise(minicluster::NodeShape{})) {
     spdlog::info("created the default local cluster in {}", home());
   }
+  if (!reconciled_) {
+    reconciled_ = true;
+    advance(lc);
+  }
   return lc;
+}
+
+void Context::advance(minicluster::LocalCluster& lc) {
+  // Pods are run by `kai __supervise`, this very binary re-executed.
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) lc.set_supervisor_command({exe.string(), "__supervise", "--kai-home", lc.home().string()});
+  try {
+    auto st = lc.reconcile_if_needed();
+    if (!st.skipped) spdlog::debug("local cluster advanced in {} pass(es)", st.passes);
+  } catch (const Error& e) {
+    // The command itself can still run; say why the cluster did not move.
+    spdlog::warn("the local cluster could not advance: {}", e.what());
+  }
+}
+
+void Context::finish() {
+  if (!local_ || !reconciled_) return;
+  advance(*local_);
+  local_->wait_for_stopped(60);
 }
 
 std::string Context::ns() {

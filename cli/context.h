@@ -53,12 +53,17 @@ class Context {
   std::string home() const;
   /// The namespace in effect: -n, else the kubeconfig context's, else "default".
   std::string ns();
+  /// After a command succeeded: advance the local cluster if the command changed it, and wait
+  /// for the processes of pods it deleted to be gone.
+  void finish();
   /// The parsed -o value.
   output::OutputSpec output_spec() const;
 
  private:
   std::unique_ptr<client::Target> target_;
   std::unique_ptr<minicluster::LocalCluster> local_;
+  bool reconciled_ = false;
+  void advance(minicluster::LocalCluster& lc);
 };
 
 }  // namespace kai::cli

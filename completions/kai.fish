@@ -2,7 +2,7 @@
 function __kai_path
     set -l path kai
     set -l skip 0
-    set -l value_flags --action --context --cpu --field-selector --filename --gpus-per-node --image --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --queue --replicas --requests --scheduler --selector --state --verbosity --weight -L -N -R -S -a -f -i -l -m -n -o -q -r -v -w
+    set -l value_flags --action --container --context --cpu --field-selector --filename --for --gpus-per-node --image --index --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --queue --replicas --requests --scheduler --scheduler-conf --selector --state --task --timeout --verbosity --weight -L -N -R -S -a -c -f -i -l -m -n -o -q -r -v -w
     for w in (commandline -opc)[2..-1]
         if test $skip -eq 1
             set skip 0
@@ -29,6 +29,8 @@ function __kai_path
                 set path 'kai describe'
             case 'kai|cluster'
                 set path 'kai cluster'
+            case 'kai|sim'
+                set path 'kai sim'
             case 'kai|version'
                 set path 'kai version'
             case 'kai|completion'
@@ -43,6 +45,10 @@ function __kai_path
                 set path 'kai job view'
             case 'kai job|delete' 'kai job|rm'
                 set path 'kai job delete'
+            case 'kai job|logs'
+                set path 'kai job logs'
+            case 'kai job|wait'
+                set path 'kai job wait'
             case 'kai queue|create'
                 set path 'kai queue create'
             case 'kai queue|get'
@@ -59,6 +65,8 @@ function __kai_path
                 set path 'kai cluster status'
             case 'kai cluster|reset'
                 set path 'kai cluster reset'
+            case 'kai sim|session'
+                set path 'kai sim session'
         end
     end
     echo $path
@@ -71,6 +79,7 @@ complete -c kai -n "test (__kai_path) = 'kai'" -a 'apply' -d 'Create or update o
 complete -c kai -n "test (__kai_path) = 'kai'" -a 'delete' -d 'Delete objects by type and name, by selector or from a file (kubectl delete)'
 complete -c kai -n "test (__kai_path) = 'kai'" -a 'describe' -d 'Show details of objects with their events (kubectl describe)'
 complete -c kai -n "test (__kai_path) = 'kai'" -a 'cluster' -d 'Manage the embedded local cluster'
+complete -c kai -n "test (__kai_path) = 'kai'" -a 'sim' -d 'Simulate Volcano\'s scheduler over a snapshot, without a cluster'
 complete -c kai -n "test (__kai_path) = 'kai'" -a 'version' -d 'Print the version information'
 complete -c kai -n "test (__kai_path) = 'kai'" -a 'completion' -d 'Print a shell completion script (bash, zsh or fish)'
 complete -c kai -s h -l help -d 'Print this help message and exit'
@@ -87,6 +96,8 @@ complete -c kai -n "test (__kai_path) = 'kai job'" -a 'run' -d 'Run a job built 
 complete -c kai -n "test (__kai_path) = 'kai job'" -a 'list' -d 'List jobs (vcctl\'s columns)'
 complete -c kai -n "test (__kai_path) = 'kai job'" -a 'view' -d 'Show a job in detail with its recent events (vcctl job view)'
 complete -c kai -n "test (__kai_path) = 'kai job'" -a 'delete' -d 'Delete jobs; their PodGroups and Pods go with them'
+complete -c kai -n "test (__kai_path) = 'kai job'" -a 'logs' -d 'Print the logs of a job\'s pods (local cluster)'
+complete -c kai -n "test (__kai_path) = 'kai job'" -a 'wait' -d 'Wait until a job reaches a phase (exit 0), fails or times out (exit 1)'
 complete -c kai -n "test (__kai_path) = 'kai job'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai job submit'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai job submit'" -s f -l filename -r -d 'YAML/JSON file with one or more batch.volcano.sh/v1alpha1 Jobs, - for stdin'
@@ -110,6 +121,14 @@ complete -c kai -n "test (__kai_path) = 'kai job view'" -s h -l help -d 'Print t
 complete -c kai -n "test (__kai_path) = 'kai job view'" -s N -l name -r -d 'the name of job'
 complete -c kai -n "test (__kai_path) = 'kai job delete'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai job delete'" -s N -l name -r -d 'the name of job'
+complete -c kai -n "test (__kai_path) = 'kai job logs'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai job logs'" -l task -r -d 'only pods of this task'
+complete -c kai -n "test (__kai_path) = 'kai job logs'" -l index -r -d 'only the pod with this task index'
+complete -c kai -n "test (__kai_path) = 'kai job logs'" -s c -l container -r -d 'only this container'
+complete -c kai -n "test (__kai_path) = 'kai job logs'" -s f -l follow -d 'keep printing until the pods end'
+complete -c kai -n "test (__kai_path) = 'kai job wait'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai job wait'" -l for -r -d 'the phase to wait for'
+complete -c kai -n "test (__kai_path) = 'kai job wait'" -l timeout -r -d 'give up after this long (30s, 5m, 1h)'
 complete -c kai -n "test (__kai_path) = 'kai queue'" -a 'create' -d 'Create a queue'
 complete -c kai -n "test (__kai_path) = 'kai queue'" -a 'get' -d 'Get one queue (vcctl\'s columns)'
 complete -c kai -n "test (__kai_path) = 'kai queue'" -a 'list' -d 'List queues with their PodGroup counts (vcctl\'s columns)'
@@ -154,9 +173,15 @@ complete -c kai -n "test (__kai_path) = 'kai cluster init'" -l memory -r -d 'all
 complete -c kai -n "test (__kai_path) = 'kai cluster init'" -l gpus-per-node -r -d 'fake nvidia.com/gpu per node'
 complete -c kai -n "test (__kai_path) = 'kai cluster init'" -l max-pods -r -d 'allocatable pods per node'
 complete -c kai -n "test (__kai_path) = 'kai cluster init'" -s f -l filename -r -d 'take the nodes from this YAML file of v1 Nodes instead'
+complete -c kai -n "test (__kai_path) = 'kai cluster init'" -l scheduler-conf -r -d 'Volcano scheduler configuration (actions, tiers) for this cluster; default: Volcano\'s'
 complete -c kai -n "test (__kai_path) = 'kai cluster init'" -l force -d 'reset an existing local cluster first (deletes everything in it)'
 complete -c kai -n "test (__kai_path) = 'kai cluster status'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai cluster reset'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai sim'" -a 'session' -d 'Run one scheduling session (enqueue, allocate, backfill...) over a snapshot and print its decisions'
+complete -c kai -n "test (__kai_path) = 'kai sim'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai sim session'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai sim session'" -s f -l filename -r -d 'the snapshot: YAML/JSON of Nodes, Queues, PodGroups, Pods, PriorityClasses (- for stdin)'
+complete -c kai -n "test (__kai_path) = 'kai sim session'" -l scheduler-conf -r -d 'Volcano\'s scheduler configuration (default: Volcano\'s compiled-in one)'
 complete -c kai -n "test (__kai_path) = 'kai version'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai completion'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "contains (__kai_path) 'kai get' 'kai describe' 'kai delete'" -a 'jobs vcjob vj queues q podgroups pg pods po nodes no namespaces ns events ev commands'

@@ -1,5 +1,7 @@
 #include "minicluster/local_cluster.h"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -7,56 +9,13 @@
 #include "lib/api/admission.h"
 #include "lib/api/error.h"
 #include "lib/api/quantity.h"
+#include "minicluster/controller.h"
+#include "minicluster/runtime.h"
 
 namespace kai::minicluster {
-namespace {
-
-std::string now_rfc3339() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-json owner_ref(const api::ResourceInfo& res, const json& owner) {
-  return {{"apiVersion", res.api_version()},
-          {"kind", res.kind},
-          {"name", owner["metadata"]["name"]},
-          {"uid", owner["metadata"]["uid"]},
-          {"controller", true},
-          {"blockOwnerDeletion", true}};
-}
-
-/// Sum of a pod template's container requests (limits where a request is missing, as
-/// Kubernetes defaults requests from limits).
-std::map<std::string, api::Quantity> template_requests(const json& tmpl) {
-  std::map<std::string, api::Quantity> out;
-  const json& containers = tmpl.value("/spec/containers"_json_pointer, json::array());
-  for (const auto& c : containers) {
-    const json& res = c.value("resources", json::object());
-    json req = res.value("requests", json::object());
-    const json limits = res.value("limits", json::object());
-    for (const auto& [k, v] : limits.items()) {
-      if (!req.contains(k)) req[k] = v;
-    }
-    for (const auto& [k, v] : req.items()) {
-      api::Quantity q;
-      if (v.is_string() && api::Quantity::try_parse(v.get<std::string>(), q)) {
-        out[k] += q;
-      } else if (v.is_number()) {
-        out[k] += api::Quantity::parse(v.dump());
-      }
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::unique_ptr<LocalCluster> LocalCluster::open(const std::filesystem::path& home) {
-  return std::unique_ptr<LocalCluster>(new LocalCluster(store::Store::open(home)));
+  return std::unique_ptr<LocalCluster>(new LocalCluster(store::Store::open(home), home));
 }
 
 bool LocalCluster::initialised() const {
@@ -149,6 +108,11 @@ json LocalCluster::create(const api::ResourceInfo& res, json obj) {
         throw Error::not_found("namespaces \"" + ns + "\" not found");
       }
     }
+    if (res.key() == api::jobs().key() && !obj["metadata"].contains("/annotations/kai.dev~1working-dir"_json_pointer)) {
+      std::error_code ec;
+      auto cwd = std::filesystem::current_path(ec);
+      if (!ec) obj["metadata"]["annotations"][ann::kWorkingDir] = cwd.string();
+    }
     stored = store_->create(res, std::move(obj));
     if (res.key() == api::jobs().key()) stored = initiate_job(stored);
     if (res.key() == api::commands().key()) execute_command(stored);
@@ -157,42 +121,9 @@ json LocalCluster::create(const api::ResourceInfo& res, json obj) {
 }
 
 json LocalCluster::initiate_job(json job) {
-  const json& spec = job["spec"];
-  const std::string name = job["metadata"]["name"];
-  const std::string ns = job["metadata"]["namespace"];
-  const int min_available = spec.value("minAvailable", 0);
+  const int min_available = job["spec"].value("minAvailable", 0);
 
-  // PodGroup <job>-<uid> as Volcano's job controller makes it (volcano.md §2.3).
-  json min_task = json::object();
-  std::map<std::string, api::Quantity> min_resources;
-  int counted = 0;
-  for (const auto& task : spec.value("tasks", json::array())) {
-    const int replicas = task.value("replicas", 0);
-    min_task[task.value("name", std::string())] = task.value("minAvailable", replicas);
-    auto per_pod = template_requests(task.value("template", json::object()));
-    for (int i = 0; i < replicas && counted < min_available; ++i, ++counted) {
-      for (const auto& [k, q] : per_pod) min_resources[k] += q;
-    }
-  }
-  json min_res = json::object();
-  for (const auto& [k, q] : min_resources) min_res[k] = q.canonical();
-
-  json pg = {{"apiVersion", api::podgroups().api_version()},
-             {"kind", "PodGroup"},
-             {"metadata",
-              {{"name", name + "-" + job["metadata"]["uid"].get<std::string>()},
-               {"namespace", ns},
-               {"ownerReferences", json::array({owner_ref(api::jobs(), job)})}}},
-             {"spec",
-              {{"minMember", min_available},
-               {"minTaskMember", min_task},
-               {"minResources", min_res},
-               {"queue", spec.value("queue", std::string("default"))}}},
-             {"status", {{"phase", "Pending"}}}};
-  if (job["metadata"].contains("labels")) pg["metadata"]["labels"] = job["metadata"]["labels"];
-  if (job["metadata"].contains("annotations")) pg["metadata"]["annotations"] = job["metadata"]["annotations"];
-  if (spec.contains("priorityClassName")) pg["spec"]["priorityClassName"] = spec["priorityClassName"];
-  store_->create(api::podgroups(), std::move(pg));
+  store_->create(api::podgroups(), make_podgroup(job));
 
   const std::string now = now_rfc3339();
   job["status"] = {{"state", {{"phase", "Pending"}, {"lastTransitionTime", now}}},
@@ -275,11 +206,45 @@ json LocalCluster::merge_patch(const api::ResourceInfo& res, const std::string& 
 
 json LocalCluster::remove(const api::ResourceInfo& res, const std::string& ns, const std::string& name) {
   json removed;
+  std::vector<std::string> supervisors;
   store_->transact([&] {
+    supervisors.clear();
     json obj = store_->get(res, res.namespaced ? ns : "", name);
     api::admit_delete(res, obj, admission_context());
+    // Pods that go with it (the object itself, or owned by it) may have processes running.
+    const std::string uid = obj["metadata"].value("uid", std::string());
+    auto note = [&](const json& pod) {
+      const json& a = pod["metadata"].value("annotations", json::object());
+      if (a.contains(ann::kSupervisor)) supervisors.push_back(a[ann::kSupervisor]);
+    };
+    if (res.key() == api::pods().key()) {
+      note(obj);
+    } else if (res.key() == api::jobs().key() || res.key() == api::namespaces().key()) {
+      store::ListOptions lo;
+      lo.ns = res.key() == api::namespaces().key() ? name : ns;
+      for (const auto& pod : store_->list(api::pods(), lo)) {
+        bool owned = res.key() == api::namespaces().key();
+        for (const auto& r : pod["metadata"].value("ownerReferences", json::array())) {
+          owned = owned || r.value("uid", std::string()) == uid;
+        }
+        if (owned) note(pod);
+      }
+    }
     removed = store_->remove(res, res.namespaced ? ns : "", name);
   });
+  for (const auto& sup : supervisors) {
+    auto colon = sup.find(':');
+    if (sup.rfind("launching:", 0) == 0 || colon == std::string::npos) continue;
+    try {
+      pid_t pid = static_cast<pid_t>(std::stol(sup.substr(0, colon)));
+      uint64_t start = std::stoull(sup.substr(colon + 1));
+      if (auto cur = runtime::process_start_time(pid); cur && *cur == start) {
+        ::kill(pid, SIGTERM);
+        stopping_.push_back({pid, start});
+      }
+    } catch (const std::exception&) {
+    }
+  }
   return removed;
 }
 

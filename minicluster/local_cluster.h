@@ -2,13 +2,18 @@
 // The embedded cluster behind ResourceClient: admission (Volcano's webhooks), the store, and the
 // controllers' reactions that this issue needs (job initiation, queue commands).
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "lib/api/admission.h"
 #include "lib/client/resource_client.h"
+#include "lib/scheduler/scheduler.h"
 #include "minicluster/store.h"
 
 namespace kai::minicluster {
@@ -22,6 +27,17 @@ struct NodeShape {
   std::string memory = "32Gi";
   int gpus_per_node = 4;
   int max_pods = 110;
+};
+
+struct ControllerPass;
+
+/// What one reconcile() did.
+struct ReconcileStats {
+  int passes = 0;           ///< store transactions run (the last one changed nothing)
+  int launched = 0;         ///< pod supervisors started
+  double seconds = 0;
+  double wake_in_seconds = -1;  ///< when time alone will change something (a simulated pod ends); -1 never
+  bool skipped = false;     ///< reconcile_if_needed found nothing to do
 };
 
 class LocalCluster : public client::ResourceClient {
@@ -49,9 +65,33 @@ class LocalCluster : public client::ResourceClient {
   std::string describe_target() const override;
 
   store::Store& store() { return *store_; }
+  const std::filesystem::path& home() const { return home_; }
+
+  /// Advances the cluster to a fixed point: controllers, one scheduling session and the
+  /// runtime's bookkeeping per pass, each pass one transaction, until a pass changes nothing;
+  /// then starts the supervisors of newly bound pods and signals those of deleted ones.
+  /// Safe with concurrent kai processes.
+  ReconcileStats reconcile();
+  /// reconcile() unless nothing changed since the last one (same resourceVersion, every known
+  /// supervisor alive, no simulated pod due): the fast path of read-only commands.
+  ReconcileStats reconcile_if_needed();
+  /// The command that starts a pod's supervisor (pod namespace, name and uid are appended).
+  /// Empty (the default, for in-process users such as tests and benchmarks): pods are bound
+  /// but no process is started, except simulated ones.
+  void set_supervisor_command(std::vector<std::string> argv) { supervisor_command_ = std::move(argv); }
+  /// Waits until the supervisors signalled by the last reconcile() have exited.
+  void wait_for_stopped(int timeout_seconds);
+  /// The pod's directory under KAI_HOME: logs, /etc/hosts, pgids.
+  std::filesystem::path pod_dir(const json& pod) const;
+  /// The scheduler configuration in effect: $KAI_HOME/scheduler.conf, else Volcano's default.
+  scheduler::Config scheduler_config() const;
 
  private:
-  explicit LocalCluster(std::unique_ptr<store::Store> s) : store_(std::move(s)) {}
+  LocalCluster(std::unique_ptr<store::Store> s, std::filesystem::path home)
+      : store_(std::move(s)), home_(std::move(home)) {}
+  void schedule(ControllerPass& pass);
+  void observe_runtime(ControllerPass& pass, std::vector<json>& to_launch, double& wake_in);
+  void launch_supervisor(const json& pod);
   api::AdmissionContext admission_context();
   /// Job controller's first step: status.state Pending + minAvailable, PodGroup <job>-<uid>.
   json initiate_job(json job);
@@ -61,6 +101,10 @@ class LocalCluster : public client::ResourceClient {
   void execute_command(const json& cmd);
 
   std::unique_ptr<store::Store> store_;
+  std::filesystem::path home_;
+  std::vector<std::string> supervisor_command_;
+  std::vector<std::pair<pid_t, uint64_t>> stopping_;
+  std::set<std::string> live_jobs_;  // owner uids of pods not finished, from the last pass  // supervisors signalled, with start times
 };
 
 }  // namespace kai::minicluster

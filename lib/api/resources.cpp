@@ -22,6 +22,7 @@ std::vector<ResourceInfo> make_resources() {
       {"", "v1", "Node", "nodes", "node", {"no"}, false},
       {"", "v1", "Namespace", "namespaces", "namespace", {"ns"}, false},
       {"", "v1", "Event", "events", "event", {"ev"}, true},
+      {"scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", "priorityclass", {"pc"}, false},
   };
 }
 
@@ -63,5 +64,6 @@ const ResourceInfo& pods() { return all_resources()[4]; }
 const ResourceInfo& nodes() { return all_resources()[5]; }
 const ResourceInfo& namespaces() { return all_resources()[6]; }
 const ResourceInfo& events() { return all_resources()[7]; }
+const ResourceInfo& priority_classes() { return all_resources()[8]; }
 
 }  // namespace kai::api

@@ -48,5 +48,6 @@ const ResourceInfo& pods();
 const ResourceInfo& nodes();
 const ResourceInfo& namespaces();
 const ResourceInfo& events();
+const ResourceInfo& priority_classes();
 
 }  // namespace kai::api

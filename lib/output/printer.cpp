@@ -232,7 +232,8 @@ long long gpu_count(const json* v) {
 /// kai's GPUS column for pods: annotation kai.dev/gpus, else the containers' nvidia.com/gpu
 /// requests (limits when no request, as Kubernetes defaults extended resources).
 std::string pod_gpus(const json& pod) {
-  std::string ann = str_at(pod, {"metadata", "annotations", "kai.dev/gpus"});
+  // Device indices the local cluster gave the pod on its node; else how many it asks for.
+  std::string ann = str_at(pod, {"metadata", "annotations", "kai.dev/gpu-ids"});
   if (!ann.empty()) return ann;
   long long total = 0;
   const json* cs = find_path(pod, {"spec", "containers"});
@@ -375,6 +376,8 @@ std::vector<std::string> pod_row(const json& pod, bool wide, std::chrono::system
 
   std::vector<std::string> row{name_of(pod), std::to_string(ready) + "/" + std::to_string(total), reason,
                                restarts_str, age(str_at(pod, {"metadata", "creationTimestamp"}), now)};
+  row.push_back(or_none(str_at(pod, {"spec", "nodeName"})));
+  row.push_back(pod_gpus(pod));
   if (wide) {
     std::string ip;
     if (const json* ips = find_path(pod, {"status", "podIPs"}); ips && ips->is_array() && !ips->empty()) {
@@ -388,10 +391,8 @@ std::vector<std::string> pod_row(const json& pod, bool wide, std::chrono::system
       gates = std::to_string(ok) + "/" + std::to_string(rg->size());
     }
     row.push_back(or_none(ip));
-    row.push_back(or_none(str_at(pod, {"spec", "nodeName"})));
     row.push_back(or_none(str_at(pod, {"status", "nominatedNodeName"})));
     row.push_back(gates);
-    row.push_back(pod_gpus(pod));
   }
   return row;
 }
@@ -515,8 +516,10 @@ ResourceTable resource_table(const api::ResourceInfo& res, const std::vector<jso
     t.header = {"NAME", "PARENT"};
     for (const auto& o : objs) t.rows.push_back({name_of(o), crd_cell(o, {"spec", "parent"}, ColType::String, now)});
   } else if (key == "core/pods") {
-    t.header = {"NAME", "READY", "STATUS", "RESTARTS", "AGE"};
-    if (wide) t.header.insert(t.header.end(), {"IP", "NODE", "NOMINATED NODE", "READINESS GATES", "GPUS"});
+    // kubectl's columns plus NODE and GPUS (device indices on the node), which a local cluster
+    // user asks about first; -o wide adds kubectl's IP, NOMINATED NODE, READINESS GATES.
+    t.header = {"NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE", "GPUS"};
+    if (wide) t.header.insert(t.header.end(), {"IP", "NOMINATED NODE", "READINESS GATES"});
     for (const auto& o : objs) t.rows.push_back(pod_row(o, wide, now));
   } else if (key == "core/nodes") {
     t.header = {"NAME", "STATUS", "ROLES", "AGE", "VERSION"};
@@ -685,21 +688,28 @@ std::string render_table(const std::vector<std::string>& header, const std::vect
 
 std::string print_objects(const api::ResourceInfo& res, const std::vector<json>& objs, bool single,
                           const OutputSpec& spec, const PrintOptions& opts) {
+  // Tables and names never read managedFields: no copies for them (listing 2,000 pods).
+  switch (spec.format) {
+    case Format::Table: return print_table(res, objs, false, opts);
+    case Format::Wide: return print_table(res, objs, true, opts);
+    case Format::Name: {
+      std::string out;
+      for (const auto& o : objs) out += res.qualified_singular() + "/" + name_of(o) + "\n";
+      return out;
+    }
+    default: break;
+  }
   std::vector<json> clean;
   clean.reserve(objs.size());
   for (const auto& o : objs) clean.push_back(without_managed_fields(o));
   auto data = [&]() -> json { return single && clean.size() == 1 ? clean.front() : as_list(clean); };
 
   switch (spec.format) {
-    case Format::Table: return print_table(res, clean, false, opts);
-    case Format::Wide: return print_table(res, clean, true, opts);
+    case Format::Table:
+    case Format::Wide:
+    case Format::Name: break;  // printed above
     case Format::Json: return api::to_json(data());
     case Format::Yaml: return api::to_yaml(data());
-    case Format::Name: {
-      std::string out;
-      for (const auto& o : clean) out += res.qualified_singular() + "/" + name_of(o) + "\n";
-      return out;
-    }
     case Format::JsonPath:
     case Format::JsonPathAsJson: {
       auto jp = JsonPath::parse(spec.arg);

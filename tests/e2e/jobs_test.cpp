@@ -11,12 +11,20 @@ using nlohmann::json;
 
 namespace {
 
+/// These tests check formats on jobs that stay Pending: a one-node cluster too small for any of
+/// them, so the enqueue gate (overcommit) keeps their PodGroups Pending and no pod is made.
+void hold_jobs(const KaiEnv& env) {
+  auto r = env.kai({"cluster", "init", "--nodes", "1", "--cpu", "10m", "--memory", "10Mi", "--gpus-per-node", "0"});
+  REQUIRE(r.code == 0);
+}
+
 json parse(const std::string& s) { return json::parse(s); }
 
 }  // namespace
 
 TEST_CASE("job submit creates each example job with Volcano's defaults") {
   KaiEnv env;
+  hold_jobs(env);
   for (const char* f : {"examples/hello-job.yaml", "examples/pytorch-ddp.yaml", "examples/mpi-job.yaml"}) {
     auto r = env.kai({"job", "submit", "-f", f});
     INFO(f << "\n" << r.err);
@@ -47,6 +55,7 @@ TEST_CASE("job submit creates each example job with Volcano's defaults") {
 
 TEST_CASE("job list prints vcctl's exact columns") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"job", "submit", "-f", "examples/hello-job.yaml"}).code == 0);
   const std::string d = kai::test::today_utc();
   auto r = env.kai({"job", "list"});
@@ -81,6 +90,7 @@ TEST_CASE("job list prints vcctl's exact columns") {
 
 TEST_CASE("job run builds the job vcctl builds, with the command after --") {
   KaiEnv env;
+  hold_jobs(env);
   auto r = env.kai({"job", "run", "-N", "train", "-r", "2", "-m", "2", "-i", "python:3.11", "-R", "cpu=2,nvidia.com/gpu=1", "-L", "cpu=2,memory=100Mi,nvidia.com/gpu=1", "-q",
                     "default", "--", "python3", "-c", "print(1)"});
   INFO(r.err);
@@ -110,6 +120,7 @@ TEST_CASE("job run builds the job vcctl builds, with the command after --") {
 
 TEST_CASE("job view shows vcctl's layout and the job's events") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"job", "submit", "-f", "examples/hello-job.yaml"}).code == 0);
   auto r = env.kai({"job", "view", "hello"});
   INFO(r.out << r.err);
@@ -129,6 +140,7 @@ TEST_CASE("job view shows vcctl's layout and the job's events") {
 
 TEST_CASE("json and yaml output round-trip through kai apply -f") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"job", "submit", "-f", "examples/pytorch-ddp.yaml"}).code == 0);
   auto out = env.kai({"get", "vcjob", "pytorch-ddp", "-o", "json"});
   REQUIRE(out.code == 0);
@@ -156,6 +168,7 @@ TEST_CASE("json and yaml output round-trip through kai apply -f") {
 
 TEST_CASE("apply configures a changed job within what Volcano allows") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"job", "submit", "-f", "examples/hello-job.yaml"}).code == 0);
   json j = parse(env.kai({"get", "vcjob", "hello", "-o", "json"}).out);
   j["spec"]["tasks"][0]["replicas"] = 3;
@@ -174,6 +187,7 @@ TEST_CASE("apply configures a changed job within what Volcano allows") {
 
 TEST_CASE("job delete cascades to the PodGroup and says what vcctl says") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"job", "submit", "-f", "examples/hello-job.yaml"}).code == 0);
   auto pgs = parse(env.kai({"get", "podgroups", "-o", "json"}).out);
   REQUIRE(pgs["items"].size() == 1);
@@ -201,6 +215,7 @@ TEST_CASE("job delete cascades to the PodGroup and says what vcctl says") {
 
 TEST_CASE("get, describe and delete work kubectl-style with short names and selectors") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"apply", "-f", "examples/queues.yaml"}).code == 0);
   auto nodes = env.kai({"get", "no"});
   REQUIRE(nodes.code == 0);

@@ -6,10 +6,21 @@
 #include "support/run_kai.h"
 
 using kai::test::KaiEnv;
+
+namespace {
+
+/// These tests check formats on jobs that stay Pending: a one-node cluster too small for any of
+/// them, so the enqueue gate (overcommit) keeps their PodGroups Pending and no pod is made.
+void hold_jobs(const KaiEnv& env) {
+  auto r = env.kai({"cluster", "init", "--nodes", "1", "--cpu", "10m", "--memory", "10Mi", "--gpus-per-node", "0"});
+  REQUIRE(r.code == 0);
+}
+}  // namespace
 using nlohmann::json;
 
 TEST_CASE("queue create, list and get print vcctl's columns with PodGroup counts") {
   KaiEnv env;
+  hold_jobs(env);
   auto c = env.kai({"queue", "create", "-n", "research", "-w", "3"});
   INFO(c.err);
   REQUIRE(c.code == 0);
@@ -43,6 +54,7 @@ TEST_CASE("queue create, list and get print vcctl's columns with PodGroup counts
 
 TEST_CASE("queue operate closes, opens and updates through Commands") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"queue", "create", "team"}).code == 0);
   auto close = env.kai({"queue", "operate", "-n", "team", "-a", "close"});
   INFO(close.err);
@@ -75,6 +87,7 @@ TEST_CASE("queue operate closes, opens and updates through Commands") {
 
 TEST_CASE("queue delete protects default and root") {
   KaiEnv env;
+  hold_jobs(env);
   REQUIRE(env.kai({"queue", "create", "tmp"}).code == 0);
   auto d = env.kai({"queue", "delete", "tmp"});
   CHECK(d.code == 0);

@@ -126,7 +126,7 @@ TEST_CASE("pods print READY, STATUS and RESTARTS like kubectl") {
              "lastState":{"terminated":{"exitCode":1,"finishedAt":"2026-11-22T17:58:00Z"}}},
             {"name":"d","ready":true,"restartCount":0,"state":{"running":{}}}]}})"),
       json::parse(R"({"metadata":{"name":"demo-worker-1","namespace":"default","creationTimestamp":"2026-11-22T17:55:00Z",
-          "annotations":{"kai.dev/gpus":"1"}},
+          "annotations":{"kai.dev/gpu-ids":"3"}},
         "spec":{"containers":[{"name":"c"}],"readinessGates":[{"conditionType":"x/ok"}]},
         "status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"Unschedulable"}]}})"),
       json::parse(R"({"metadata":{"name":"crash","namespace":"default","creationTimestamp":"2026-11-22T16:00:00Z"},
@@ -150,20 +150,20 @@ TEST_CASE("pods print READY, STATUS and RESTARTS like kubectl") {
         "status":{"phase":"Pending","conditions":[{"type":"PodScheduled","status":"False","reason":"SchedulingGated"}]}})"),
   };
   CHECK(table(api::pods(), pods) ==
-        "NAME            READY   STATUS             RESTARTS     AGE\n"
-        "demo-worker-0   2/2     Running            1 (2m ago)   5m\n"
-        "demo-worker-1   0/1     Pending            0            5m\n"
-        "crash           0/1     CrashLoopBackOff   5            120m\n"
-        "done            0/1     Completed          0            120m\n"
-        "init            0/1     Init:1/2           0            120m\n"
-        "going           0/1     Terminating        0            120m\n"
-        "gated           0/1     SchedulingGated    0            120m\n");
-  SECTION("wide adds IP, NODE, NOMINATED NODE, READINESS GATES and kai's GPUS") {
+        "NAME            READY   STATUS             RESTARTS     AGE    NODE     GPUS\n"
+        "demo-worker-0   2/2     Running            1 (2m ago)   5m     node-1   2\n"
+        "demo-worker-1   0/1     Pending            0            5m     <none>   3\n"
+        "crash           0/1     CrashLoopBackOff   5            120m   <none>   0\n"
+        "done            0/1     Completed          0            120m   <none>   0\n"
+        "init            0/1     Init:1/2           0            120m   <none>   0\n"
+        "going           0/1     Terminating        0            120m   <none>   0\n"
+        "gated           0/1     SchedulingGated    0            120m   <none>   0\n");
+  SECTION("wide adds kubectl's IP, NOMINATED NODE and READINESS GATES") {
     std::vector<json> two(pods.begin(), pods.begin() + 2);
     CHECK(table(api::pods(), two, fixed_now(), "wide") ==
-          "NAME            READY   STATUS    RESTARTS     AGE   IP         NODE     NOMINATED NODE   READINESS GATES   GPUS\n"
-          "demo-worker-0   2/2     Running   1 (2m ago)   5m    10.0.0.5   node-1   <none>           <none>            2\n"
-          "demo-worker-1   0/1     Pending   0            5m    <none>     <none>   <none>           0/1               1\n");
+          "NAME            READY   STATUS    RESTARTS     AGE   NODE     GPUS   IP         NOMINATED NODE   READINESS GATES\n"
+          "demo-worker-0   2/2     Running   1 (2m ago)   5m    node-1   2      10.0.0.5   <none>           <none>\n"
+          "demo-worker-1   0/1     Pending   0            5m    <none>   3      <none>     <none>           0/1\n");
   }
 }
 

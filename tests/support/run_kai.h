@@ -144,6 +144,17 @@ class KaiEnv {
     env_["PATH"] = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
     env_["LANG"] = "C.UTF-8";
   }
+  /// Stops whatever pods the test left running (kai cluster reset stops their processes).
+  ~KaiEnv() {
+    if (std::filesystem::exists(std::filesystem::path(home()) / "store.db")) {
+      try {
+        kai({"cluster", "reset"});
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  KaiEnv(const KaiEnv&) = delete;
+  KaiEnv& operator=(const KaiEnv&) = delete;
   /// Runs `kai args...`.
   Result kai(const std::vector<std::string>& args, const std::string& input = "") const {
     std::vector<std::string> argv{KAI_BINARY};

@@ -1,0 +1,773 @@
+#include "minicluster/controller.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <random>
+
+#include "lib/api/error.h"
+#include "lib/api/quantity.h"
+#include "lib/api/resources.h"
+#include "minicluster/job_plugins.h"
+#include "minicluster/runtime.h"
+
+namespace kai::minicluster {
+namespace {
+
+const std::string kEmpty;
+
+std::string str(const json& o, const json::json_pointer& p, const std::string& def = "") {
+  if (!o.contains(p)) return def;
+  const json& v = o.at(p);
+  return v.is_string() ? v.get<std::string>() : def;
+}
+
+int num(const json& o, const json::json_pointer& p, int def = 0) {
+  if (!o.contains(p)) return def;
+  const json& v = o.at(p);
+  return v.is_number_integer() ? v.get<int>() : def;
+}
+
+std::string random_suffix(std::size_t n) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  static const char* hex = "0123456789abcdef";
+  std::string s;
+  for (std::size_t i = 0; i < n; ++i) s += hex[rng() % 16];
+  return s;
+}
+
+json owner_ref(const api::ResourceInfo& res, const json& owner) {
+  return {{"apiVersion", res.api_version()},
+          {"kind", res.kind},
+          {"name", owner["metadata"]["name"]},
+          {"uid", owner["metadata"]["uid"]},
+          {"controller", true},
+          {"blockOwnerDeletion", true}};
+}
+
+/// Sum of a pod template's container requests (limits where a request is missing).
+std::map<std::string, api::Quantity> template_requests(const json& tmpl) {
+  std::map<std::string, api::Quantity> out;
+  if (!tmpl.contains("spec") || !tmpl["spec"].contains("containers")) return out;
+  for (const auto& c : tmpl["spec"]["containers"]) {
+    if (!c.contains("resources")) continue;
+    const json& res = c["resources"];
+    json req = res.contains("requests") ? res["requests"] : json::object();
+    if (res.contains("limits") && res["limits"].is_object()) {
+      for (auto it = res["limits"].begin(); it != res["limits"].end(); ++it) {
+        if (!req.contains(it.key())) req[it.key()] = it.value();
+      }
+    }
+    for (auto it = req.begin(); it != req.end(); ++it) {
+      const json& v = it.value();
+      api::Quantity q;
+      if (v.is_string() && api::Quantity::try_parse(v.get<std::string>(), q)) {
+        out[it.key()] += q;
+      } else if (v.is_number()) {
+        out[it.key()] += api::Quantity::parse(v.dump());
+      }
+    }
+  }
+  return out;
+}
+
+/// Volcano's phases in which the job is finished (no more pods are made).
+bool finished(const std::string& phase) {
+  return phase == "Completed" || phase == "Failed" || phase == "Terminated" || phase == "Aborted";
+}
+
+/// What happened to one pod since the controller last looked.
+struct PodEvent {
+  std::string event;  ///< PodFailed, PodEvicted, TaskCompleted, PodRunning, Unknown
+  std::string task;
+  int exit_code = 0;
+};
+
+/// The job controller's view of one job during a sync.
+struct JobSync {
+  ControllerPass& pass;
+  json job;
+  std::vector<json> pods;  ///< pods owned by the job, current version or not
+  std::optional<json> podgroup;
+  bool job_changed = false;
+
+  std::string ns() const { return job["metadata"]["namespace"]; }
+  std::string name() const { return job["metadata"]["name"]; }
+  std::string uid() const { return job["metadata"]["uid"]; }
+  std::string pg_name() const { return name() + "-" + uid(); }
+  std::string phase() const { return str(job, "/status/state/phase"_json_pointer); }
+  int version() const { return num(job, "/status/version"_json_pointer); }
+  int retry_count() const { return num(job, "/status/retryCount"_json_pointer); }
+  int max_retry() const { return job["spec"].value("maxRetry", 3); }
+  int min_available() const { return job["spec"].value("minAvailable", 0); }
+
+  int total_replicas() const {
+    int n = 0;
+    for (const auto& t : job["spec"].value("tasks", json::array())) n += t.value("replicas", 0);
+    return n;
+  }
+
+  const json* task_spec(const std::string& task) const {
+    for (const auto& t : job["spec"]["tasks"]) {
+      if (t.value("name", std::string()) == task) return &t;
+    }
+    return nullptr;
+  }
+
+  static std::string pod_task(const json& pod) {
+    return str(pod, "/metadata/annotations/volcano.sh~1task-spec"_json_pointer);
+  }
+  static int pod_version(const json& pod) {
+    try {
+      return std::stoi(str(pod, "/metadata/annotations/volcano.sh~1job-version"_json_pointer, "0"));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+  static bool terminating(const json& pod) { return pod["metadata"].contains("deletionTimestamp"); }
+  static std::string pod_phase(const json& pod) { return str(pod, "/status/phase"_json_pointer, "Pending"); }
+
+  void set_phase(const std::string& phase, const std::string& reason = "", const std::string& message = "") {
+    if (this->phase() == phase) return;
+    json& st = job["status"];
+    st["state"] = {{"phase", phase}, {"lastTransitionTime", pass.now}};
+    if (!reason.empty()) st["state"]["reason"] = reason;
+    if (!message.empty()) st["state"]["message"] = message;
+    if (!st.contains("conditions") || !st["conditions"].is_array()) st["conditions"] = json::array();
+    st["conditions"].push_back({{"status", phase}, {"lastTransitionTime", pass.now}});
+    job_changed = true;
+  }
+
+  // ---- observing pods --------------------------------------------------------------------
+
+  /// Turns pod phase changes into Volcano's request events (volcano.md §2.6) and remembers the
+  /// phase acted on in the pod's kai.dev/observed-phase annotation.
+  std::vector<PodEvent> observe_pods() {
+    std::vector<PodEvent> events;
+    for (auto& pod : pods) {
+      if (pod_version(pod) < version() || terminating(pod)) continue;  // out of sync: SyncJob only
+      const std::string cur = pod_phase(pod);
+      const std::string seen = str(pod, "/metadata/annotations/kai.dev~1observed-phase"_json_pointer);
+      if (cur == seen) continue;
+      const std::string task = pod_task(pod);
+      if (cur == "Failed") {
+        int code = 1;
+        const json& cs = pod.value("/status/containerStatuses"_json_pointer, json::array());
+        if (!cs.empty()) code = cs[0].value("/state/terminated/exitCode"_json_pointer, 1);
+        events.push_back({"PodFailed", task, code});
+      } else if (cur == "Succeeded") {
+        bool all = true;
+        int n = 0;
+        for (const auto& p : pods) {
+          if (pod_task(p) != task || pod_version(p) < version()) continue;
+          ++n;
+          if (pod_phase(p) != "Succeeded") all = false;
+        }
+        const json* ts = task_spec(task);
+        if (all && ts && n >= ts->value("replicas", 0)) events.push_back({"TaskCompleted", task, 0});
+      } else if (cur == "Running") {
+        events.push_back({"PodRunning", task, 0});
+      }
+      pod["metadata"]["annotations"][ann::kObservedPhase] = cur;
+      pod = pass.store.update(api::pods(), pod);
+    }
+    return events;
+  }
+
+  /// The action the policies give an event: task-level policies of the pod's task first, then
+  /// job-level; the first policy naming the event (or `*`), or the pod's exit code, wins.
+  std::string policy_action(const PodEvent& ev) const {
+    if (ev.event == "PodRunning") return "SyncJob";  // internal event
+    auto match = [&](const json& policies) -> std::string {
+      for (const auto& p : policies) {
+        std::vector<std::string> evs;
+        if (p.contains("event") && p["event"].is_string()) evs.push_back(p["event"]);
+        for (const auto& e : p.value("events", json::array())) {
+          if (e.is_string()) evs.push_back(e);
+        }
+        for (const auto& e : evs) {
+          if (e == ev.event || e == "*") return p.value("action", std::string());
+        }
+        if (ev.event == "PodFailed" && p.contains("exitCode") && p["exitCode"].is_number_integer() &&
+            p["exitCode"].get<int>() == ev.exit_code) {
+          return p.value("action", std::string());
+        }
+      }
+      return "";
+    };
+    if (const json* ts = task_spec(ev.task)) {
+      if (auto a = match(ts->value("policies", json::array())); !a.empty()) return a;
+    }
+    if (auto a = match(job["spec"].value("policies", json::array())); !a.empty()) return a;
+    return "SyncJob";
+  }
+
+  // ---- killing ----------------------------------------------------------------------------
+
+  /// Volcano's KillJob: deletes the pods not retained (Soft keeps Succeeded and Failed pods),
+  /// bumps status.version and deletes the PodGroup.
+  void kill_job(bool soft, bool delete_podgroup = true) {
+    // On the last retry the finished pods are kept, so their logs and exit codes stay visible.
+    const bool keep_finished = soft || retry_count() >= max_retry() - 1;
+    bool killed_any = false;
+    for (auto& pod : pods) {
+      const std::string ph = pod_phase(pod);
+      if (keep_finished && (ph == "Succeeded" || ph == "Failed")) continue;
+      if (terminating(pod)) continue;
+      delete_pod(pass, pod);
+      killed_any = true;
+    }
+    if (killed_any || !soft) {
+      job["status"]["version"] = version() + 1;
+      job_changed = true;
+    }
+    reload_pods();
+    if (delete_podgroup && podgroup) {
+      pass.store.remove(api::podgroups(), ns(), pg_name());
+      podgroup.reset();
+    }
+  }
+
+  /// Kills the pods of one task (RestartTask) or one pod (RestartPod); the PodGroup stays.
+  void kill_target(const std::string& task, const std::string& pod_name) {
+    for (auto& pod : pods) {
+      if (terminating(pod)) continue;
+      if (!pod_name.empty() ? pod["metadata"]["name"] != pod_name : pod_task(pod) != task) continue;
+      delete_pod(pass, pod);
+    }
+    reload_pods();
+  }
+
+  void reload_pods() {
+    std::vector<json> fresh;
+    for (const auto& p : pods) {
+      if (auto cur = pass.store.find(api::pods(), ns(), p["metadata"]["name"])) fresh.push_back(*cur);
+    }
+    pods = std::move(fresh);
+  }
+
+  // ---- creating ---------------------------------------------------------------------------
+
+  void ensure_podgroup() {
+    if (!podgroup) podgroup = pass.store.create(api::podgroups(), make_podgroup(job));
+  }
+
+  /// Whether a task's dependsOn are satisfied: each named task has at least its minAvailable
+  /// pods Running or Succeeded (`iteration: any`: one of them suffices).
+  bool dependencies_met(const json& task) const {
+    if (!task.contains("dependsOn")) return true;
+    const json& dep = task["dependsOn"];
+    const bool any = dep.value("iteration", std::string()) == "any";
+    bool any_met = false, all_met = true;
+    for (const auto& dn : dep.value("name", json::array())) {
+      const json* ds = task_spec(dn.get<std::string>());
+      if (!ds) continue;
+      int need = ds->value("minAvailable", ds->value("replicas", 0));
+      int have = 0;
+      for (const auto& p : pods) {
+        if (pod_task(p) == dn && (pod_phase(p) == "Running" || pod_phase(p) == "Succeeded")) ++have;
+      }
+      if (have >= need) {
+        any_met = true;
+      } else {
+        all_met = false;
+      }
+    }
+    return any ? any_met : all_met;
+  }
+
+  /// Volcano's SyncJob: PodGroup first; pods only once the PodGroup left Pending; surplus and
+  /// out-of-date pods deleted.
+  void sync_pods() {
+    ensure_podgroup();
+    const std::string pg_phase = str(*podgroup, "/status/phase"_json_pointer);
+    // Out of date (older job version) or surplus pods go.
+    for (auto& pod : pods) {
+      if (terminating(pod)) continue;
+      const std::string task = pod_task(pod);
+      const json* ts = task_spec(task);
+      int index = -1;
+      try {
+        index = std::stoi(str(pod, "/metadata/annotations/volcano.sh~1task-index"_json_pointer, "-1"));
+      } catch (const std::exception&) {
+      }
+      const bool stale = pod_version(pod) < version() && !finished_pod(pod);
+      if (!ts || index >= ts->value("replicas", 0) || stale) delete_pod(pass, pod);
+    }
+    reload_pods();
+    if (pg_phase.empty() || pg_phase == "Pending") return;
+    std::set<std::string> have;
+    for (const auto& p : pods) have.insert(p["metadata"]["name"].get<std::string>());
+    std::vector<json> to_create;
+    const auto& tasks = job["spec"]["tasks"];
+    for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
+      const json& task = tasks[ti];
+      if (!dependencies_met(task)) continue;
+      const std::string tname = task.value("name", std::string());
+      for (int i = 0; i < task.value("replicas", 0); ++i) {
+        const std::string pname = name() + "-" + tname + "-" + std::to_string(i);
+        if (have.count(pname)) continue;
+        to_create.push_back(make_pod(task, i));
+      }
+    }
+    for (auto& p : to_create) {
+      const std::string pname = p["metadata"]["name"];
+      pods.push_back(pass.store.create(api::pods(), std::move(p)));
+    }
+    if (!to_create.empty()) {
+      pass.events.record(job, "Normal", "SuccessfulCreate",
+                         "Created " + std::to_string(to_create.size()) + " pod(s) for job " + name());
+    }
+  }
+
+  static bool finished_pod(const json& pod) {
+    const std::string ph = pod_phase(pod);
+    return ph == "Succeeded" || ph == "Failed";
+  }
+
+  /// A pod from a task's template with what Volcano's job controller adds (volcano.md §2.3).
+  json make_pod(const json& task, int index) {
+    const std::string tname = task.value("name", std::string());
+    const json tmpl = task.value("template", json::object());
+    json pod = {{"apiVersion", "v1"}, {"kind", "Pod"}};
+    pod["metadata"] = tmpl.value("metadata", json::object());
+    json& md = pod["metadata"];
+    md.erase("creationTimestamp");
+    md["name"] = name() + "-" + tname + "-" + std::to_string(index);
+    md["namespace"] = ns();
+    md["ownerReferences"] = json::array({owner_ref(api::jobs(), job)});
+    const std::string queue = job["spec"].value("queue", std::string("default"));
+    json& a = md["annotations"];
+    if (!a.is_object()) a = json::object();
+    a["volcano.sh/task-index"] = std::to_string(index);
+    a["volcano.sh/task-spec"] = tname;
+    a["scheduling.k8s.io/group-name"] = pg_name();
+    a["volcano.sh/job-name"] = name();
+    a["volcano.sh/queue-name"] = queue;
+    a["volcano.sh/job-version"] = std::to_string(version());
+    a["volcano.sh/template-uid"] = name() + "-" + tname;
+    a["volcano.sh/job-retry-count"] = std::to_string(retry_count());
+    const json& job_ann = job["metadata"].value("annotations", json::object());
+    const json& job_labels = job["metadata"].value("labels", json::object());
+    for (const char* k : {"volcano.sh/preemptable", "volcano.sh/cooldown-time", "volcano.sh/revocable-zone",
+                          "volcano.sh/jdb-min-available", "volcano.sh/jdb-max-unavailable", ann::kSimulateDuration,
+                          ann::kWorkingDir}) {
+      if (job_ann.contains(k) && !a.contains(k)) a[k] = job_ann[k];
+    }
+    json& l = md["labels"];
+    if (!l.is_object()) l = json::object();
+    l["volcano.sh/task-index"] = std::to_string(index);
+    l["volcano.sh/job-name"] = name();
+    l["volcano.sh/task-spec"] = tname;
+    l["volcano.sh/job-namespace"] = ns();
+    l["volcano.sh/queue-name"] = queue;
+    for (const char* k : {"volcano.sh/preemptable", "volcano.sh/cooldown-time"}) {
+      if (job_labels.contains(k) && !l.contains(k)) l[k] = job_labels[k];
+    }
+    pod["spec"] = tmpl.value("spec", json::object());
+    json& spec = pod["spec"];
+    if (!spec.contains("schedulerName") || spec["schedulerName"] == "") {
+      spec["schedulerName"] = job["spec"].value("schedulerName", std::string("volcano"));
+    }
+    if (!spec.contains("priorityClassName") && job["spec"].contains("priorityClassName")) {
+      spec["priorityClassName"] = job["spec"]["priorityClassName"];
+    }
+    if (!spec.contains("restartPolicy")) spec["restartPolicy"] = "Always";
+    if (!spec.contains("terminationGracePeriodSeconds")) spec["terminationGracePeriodSeconds"] = 30;
+    apply_job_plugins(job, tname, index, pod);
+    pod["status"] = {{"phase", "Pending"}};
+    return pod;
+  }
+
+  // ---- status -------------------------------------------------------------------------------
+
+  struct Counts {
+    int pending = 0, running = 0, succeeded = 0, failed = 0, terminating = 0, unknown = 0;
+    json task_status = json::object();
+  };
+
+  Counts count() const {
+    Counts c;
+    for (const auto& pod : pods) {
+      if (terminating(pod)) {
+        ++c.terminating;
+        continue;
+      }
+      if (pod_version(pod) < version() && !finished_pod(pod)) continue;
+      const std::string ph = pod_phase(pod);
+      if (ph == "Pending") ++c.pending;
+      else if (ph == "Running") ++c.running;
+      else if (ph == "Succeeded") ++c.succeeded;
+      else if (ph == "Failed") ++c.failed;
+      else ++c.unknown;
+      json& t = c.task_status[pod_task(pod)]["phase"];
+      t[ph] = (t.is_object() && t.contains(ph) ? t[ph].get<int>() : 0) + 1;
+    }
+    return c;
+  }
+
+  void write_counts(const Counts& c) {
+    json& st = job["status"];
+    auto set = [&](const char* k, const json& v) {
+      if (!st.contains(k) || st[k] != v) {
+        st[k] = v;
+        job_changed = true;
+      }
+    };
+    set("pending", c.pending);
+    set("running", c.running);
+    set("succeeded", c.succeeded);
+    set("failed", c.failed);
+    set("terminating", c.terminating);
+    set("unknown", c.unknown);
+    set("minAvailable", min_available());
+    set("taskStatusCount", c.task_status);
+  }
+
+  // ---- the state machine (volcano.md §2.7) --------------------------------------------------
+
+  void restart(const std::string& action, const std::string& task, const std::string& pod_name) {
+    // Volcano counts the retry after the kill, so the last retry's kill keeps finished pods.
+    if (action == "RestartJob") {
+      kill_job(false);
+    } else {
+      kill_target(task, pod_name);
+    }
+    job["status"]["retryCount"] = retry_count() + 1;
+    set_phase("Restarting", action, "");
+    pass.events.record(job, "Normal", "ExecuteAction", "Start to execute action " + action);
+  }
+
+  void execute(const std::string& action, const std::string& task, const std::string& pod_name) {
+    const std::string ph = phase();
+    const bool is_restart =
+        action == "RestartJob" || action == "RestartTask" || action == "RestartPod" || action == "RestartPartition";
+    if (ph == "Pending" || ph == "Running") {
+      if (is_restart) return restart(action, task, pod_name);
+      if (action == "AbortJob") return kill_job(true), set_phase("Aborting", action);
+      if (action == "CompleteJob") return kill_job(true), set_phase("Completing", action);
+      if (action == "TerminateJob") return kill_job(true), set_phase("Terminating", action);
+      sync_pods();
+      const Counts c = count();
+      write_counts(c);
+      if (ph == "Pending") {
+        if (min_available() <= c.running + c.succeeded + c.failed) set_phase("Running");
+        return;
+      }
+      running_phase(c);
+      return;
+    }
+    if (ph == "Restarting") {
+      if (action == "RestartTask" || action == "RestartPod" || action == "RestartPartition") {
+        kill_target(task, pod_name);
+      } else if (action == "SyncJob") {
+        sync_pods();
+      } else {
+        kill_job(false);
+      }
+      const Counts c = count();
+      write_counts(c);
+      if (retry_count() >= max_retry()) {
+        set_phase("Failed", "", "the job was restarted " + std::to_string(retry_count()) + " time(s) (maxRetry " +
+                                    std::to_string(max_retry()) + ")");
+      } else if (total_replicas() - c.terminating >= num(job, "/status/minAvailable"_json_pointer)) {
+        set_phase("Pending");
+      }
+      return;
+    }
+    if (ph == "Aborting" || ph == "Aborted") {
+      if (action == "ResumeJob") {
+        job["status"]["retryCount"] = retry_count() + 1;
+        kill_job(true);
+        return set_phase("Restarting", action);
+      }
+      kill_job(true);
+      const Counts c = count();
+      write_counts(c);
+      if (ph == "Aborting" && c.terminating == 0 && c.pending == 0 && c.running == 0) set_phase("Aborted");
+      return;
+    }
+    if (ph == "Completing" || ph == "Terminating") {
+      kill_job(true);
+      const Counts c = count();
+      write_counts(c);
+      if (c.terminating == 0 && c.pending == 0 && c.running == 0) {
+        set_phase(ph == "Completing" ? "Completed" : "Terminated");
+      }
+      return;
+    }
+    // Completed, Terminated, Failed: finished. Kill what still runs (Soft), keep the phase.
+    if (finished(ph)) {
+      bool alive = false;
+      for (const auto& p : pods) alive = alive || (!finished_pod(p) && !terminating(p));
+      if (alive || podgroup) kill_job(true, true);
+      write_counts(count());
+    }
+  }
+
+  void running_phase(const Counts& c) {
+    const int total = total_replicas();
+    if (total == 0) return;
+    const json& spec = job["spec"];
+    const bool has_min_success = spec.contains("minSuccess") && spec["minSuccess"].is_number_integer();
+    const int min_success = has_min_success ? spec["minSuccess"].get<int>() : 0;
+    if (has_min_success && c.succeeded >= min_success) return set_phase("Completed");
+    if (c.succeeded + c.failed == total) {
+      int task_min_sum = 0;
+      for (const auto& t : spec["tasks"]) task_min_sum += t.value("minAvailable", t.value("replicas", 0));
+      if (min_available() >= task_min_sum) {
+        for (const auto& t : spec["tasks"]) {
+          if (!t.contains("minAvailable")) continue;
+          const std::string tn = t.value("name", std::string());
+          int ok = c.task_status.contains(tn) ? c.task_status[tn]["phase"].value("Succeeded", 0) : 0;
+          if (ok < t["minAvailable"].get<int>()) return set_phase("Failed", "", "task " + tn + " did not succeed");
+        }
+      }
+      if (has_min_success && c.succeeded < min_success) return set_phase("Failed");
+      if (c.succeeded >= min_available()) return set_phase("Completed");
+      return set_phase("Failed");
+    }
+    if (c.pending > total - min_available()) set_phase("Pending");
+  }
+
+  void sync(const std::vector<std::pair<std::string, json>>& commands) {
+    std::string action = "SyncJob", task, pod_name;
+    // An explicit action (a Command) wins; then policies for what happened to pods.
+    if (!commands.empty()) {
+      action = commands.front().first;
+      pass.events.record(job, "Normal", "CommandIssued", "Start to execute command " + action + ", and clean it up to make sure executed not more than once.");
+    } else {
+      for (const auto& ev : observe_pods()) {
+        std::string a = policy_action(ev);
+        if (a == "SyncJob") continue;
+        action = a;
+        task = ev.task;
+        if (ev.event == "PodFailed") {
+          pass.events.record(job, "Warning", "PodFailed",
+                             "Task " + ev.task + " had a pod fail with exit code " + std::to_string(ev.exit_code) +
+                                 "; policy action " + a);
+        }
+        break;
+      }
+    }
+    execute(action, task, pod_name);
+    // Record the gang's wait on the job, as Volcano's controller does (PodGroupPending).
+    if (podgroup) {
+      if (auto pg = pass.store.find(api::podgroups(), ns(), pg_name())) podgroup = *pg;
+      for (const auto& cond : podgroup->value("/status/conditions"_json_pointer, json::array())) {
+        if (cond.value("type", std::string()) == "Unschedulable" && cond.value("status", std::string()) == "True") {
+          pass.events.record(job, "Warning", "PodGroupPending",
+                             "PodGroup " + ns() + ":" + pg_name() +
+                                 " unschedulable, reason: " + cond.value("message", std::string()));
+        }
+      }
+    }
+    if (job_changed) pass.store.update(api::jobs(), job);
+  }
+};
+
+}  // namespace
+
+std::string now_rfc3339() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+EventRecorder::EventRecorder(store::Store& s) : store_(s) {}
+
+void EventRecorder::record(const json& involved, const std::string& type, const std::string& reason,
+                           const std::string& message, const std::string& component) {
+  const json& md = involved["metadata"];
+  const std::string ns = md.value("namespace", std::string("default"));
+  const std::string name = md.value("name", std::string());
+  const std::string kind = involved.value("kind", std::string());
+  const std::string key = kind + "/" + ns + "/" + name;
+  if (!loaded_) {
+    for (const auto& e : store_.list(api::events())) {
+      const json& io = e.value("involvedObject", json::object());
+      seen_.insert(io.value("kind", std::string()) + "/" + io.value("namespace", std::string()) + "/" +
+                   io.value("name", std::string()) + "|" + e.value("reason", std::string()) + "|" +
+                   e.value("message", std::string()));
+    }
+    loaded_ = true;
+  }
+  if (!seen_.insert(key + "|" + reason + "|" + message).second) return;
+  const std::string now = now_rfc3339();
+  json ev = {{"apiVersion", "v1"},
+             {"kind", "Event"},
+             {"metadata", {{"name", name + "." + random_suffix(16)}, {"namespace", ns}}},
+             {"involvedObject",
+              {{"apiVersion", involved.value("apiVersion", std::string())},
+               {"kind", kind},
+               {"name", name},
+               {"namespace", ns},
+               {"uid", md.value("uid", std::string())}}},
+             {"reason", reason},
+             {"message", message},
+             {"type", type},
+             {"count", 1},
+             {"firstTimestamp", now},
+             {"lastTimestamp", now},
+             {"source", {{"component", component}}},
+             {"reportingComponent", component}};
+  store_.create(api::events(), std::move(ev));
+}
+
+bool supervisor_alive(const std::string& annotation) {
+  if (annotation.empty()) return false;
+  if (annotation.rfind("launching:", 0) == 0) {
+    // A reconcile claimed the pod and is starting its supervisor: alive for a grace period.
+    try {
+      long long since = std::stoll(annotation.substr(10));
+      return std::time(nullptr) - since < 30;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  auto colon = annotation.find(':');
+  if (colon == std::string::npos) return false;
+  try {
+    pid_t pid = static_cast<pid_t>(std::stol(annotation.substr(0, colon)));
+    uint64_t start = std::stoull(annotation.substr(colon + 1));
+    auto cur = runtime::process_start_time(pid);
+    return cur && *cur == start;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void delete_pod(ControllerPass& pass, json pod) {
+  const std::string sup = str(pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
+  const std::string ns = pod["metadata"]["namespace"], name = pod["metadata"]["name"];
+  if (!sup.empty() && supervisor_alive(sup)) {
+    if (!pod["metadata"].contains("deletionTimestamp")) {
+      pod["metadata"]["deletionTimestamp"] = pass.now;
+      pod["metadata"]["deletionGracePeriodSeconds"] = pod["spec"].value("terminationGracePeriodSeconds", 30);
+      pass.store.update(api::pods(), pod);
+    }
+    pass.stops.push_back({ns, name, sup});
+    return;
+  }
+  pass.store.remove(api::pods(), ns, name);
+}
+
+std::map<std::string, std::vector<std::string>> job_hosts(const json& job) {
+  std::map<std::string, std::vector<std::string>> out;
+  const std::string jname = job["metadata"]["name"];
+  for (const auto& t : job["spec"].value("tasks", json::array())) {
+    const std::string tname = t.value("name", std::string());
+    auto& hosts = out[tname];
+    const std::string fixed = t.value("/template/spec/hostname"_json_pointer, std::string());
+    if (!fixed.empty()) {
+      hosts.push_back(fixed);
+      continue;
+    }
+    for (int i = 0; i < t.value("replicas", 0); ++i) hosts.push_back(jname + "-" + tname + "-" + std::to_string(i) + "." + jname);
+  }
+  return out;
+}
+
+json make_podgroup(const json& job) {
+  const json& spec = job["spec"];
+  const int min_available = spec.value("minAvailable", 0);
+  json min_task = json::object();
+  std::map<std::string, api::Quantity> min_resources;
+  int counted = 0;
+  // minResources: the requests of the first minAvailable pods (tasks in spec order).
+  for (const auto& task : spec.value("tasks", json::array())) {
+    const int replicas = task.value("replicas", 0);
+    min_task[task.value("name", std::string())] = task.value("minAvailable", replicas);
+    auto per_pod = template_requests(task.value("template", json::object()));
+    for (int i = 0; i < replicas && counted < min_available; ++i, ++counted) {
+      for (const auto& [k, q] : per_pod) min_resources[k] += q;
+    }
+  }
+  json min_res = json::object();
+  for (const auto& [k, q] : min_resources) min_res[k] = q.canonical();
+  const std::string name = job["metadata"]["name"];
+  json pg = {{"apiVersion", api::podgroups().api_version()},
+             {"kind", "PodGroup"},
+             {"metadata",
+              {{"name", name + "-" + job["metadata"]["uid"].get<std::string>()},
+               {"namespace", job["metadata"]["namespace"]},
+               {"ownerReferences", json::array({owner_ref(api::jobs(), job)})}}},
+             {"spec",
+              {{"minMember", min_available},
+               {"minTaskMember", min_task},
+               {"minResources", min_res},
+               {"queue", spec.value("queue", std::string("default"))}}},
+             {"status", {{"phase", "Pending"}}}};
+  if (job["metadata"].contains("labels")) pg["metadata"]["labels"] = job["metadata"]["labels"];
+  if (job["metadata"].contains("annotations")) pg["metadata"]["annotations"] = job["metadata"]["annotations"];
+  if (spec.contains("priorityClassName")) pg["spec"]["priorityClassName"] = spec["priorityClassName"];
+  return pg;
+}
+
+void sync_jobs(ControllerPass& pass) {
+  auto jobs = pass.store.list(api::jobs());
+  if (jobs.empty()) return;
+  // Index pods, podgroups and commands once per pass.
+  std::map<std::string, std::vector<json>> pods_by_owner;
+  for (auto& p : pass.store.list(api::pods())) {
+    for (const auto& r : p["metadata"].value("ownerReferences", json::array())) {
+      if (r.value("kind", std::string()) == "Job") pods_by_owner[r.value("uid", std::string())].push_back(p);
+    }
+  }
+  std::map<std::string, json> pgs;
+  for (auto& pg : pass.store.list(api::podgroups())) {
+    pgs[pg["metadata"]["namespace"].get<std::string>() + "/" + pg["metadata"]["name"].get<std::string>()] = pg;
+  }
+  std::map<std::string, std::vector<std::pair<std::string, json>>> commands;
+  for (auto& c : pass.store.list(api::commands())) {
+    const json& t = c.value("target", json::object());
+    if (t.value("kind", std::string()) != "Job") continue;
+    commands[c["metadata"]["namespace"].get<std::string>() + "/" + t.value("name", std::string())].push_back(
+        {c.value("action", std::string()), c});
+  }
+  for (auto& job : jobs) {
+    const std::string ns = job["metadata"]["namespace"], name = job["metadata"]["name"];
+    const std::string uid = job["metadata"]["uid"];
+    JobSync js{pass, job, pods_by_owner[uid], std::nullopt};
+    if (auto it = pgs.find(ns + "/" + name + "-" + uid); it != pgs.end()) js.podgroup = it->second;
+    auto& cmds = commands[ns + "/" + name];
+    // Volcano's controller deletes a Command before running it, so it runs at most once.
+    for (const auto& [a, c] : cmds) pass.store.remove(api::commands(), ns, c["metadata"]["name"]);
+    js.sync(cmds);
+  }
+}
+
+void sync_queues(ControllerPass& pass) {
+  std::map<std::string, std::map<std::string, int>> counts;
+  for (const auto& pg : pass.store.list(api::podgroups())) {
+    const std::string q = str(pg, "/spec/queue"_json_pointer, "default");
+    const std::string ph = str(pg, "/status/phase"_json_pointer, "Pending");
+    counts[q][ph]++;
+  }
+  for (auto q : pass.store.list(api::queues())) {
+    const std::string qname = q["metadata"]["name"];
+    const auto& c = counts[qname];
+    auto get = [&](const char* ph) {
+      auto it = c.find(ph);
+      return it == c.end() ? 0 : it->second;
+    };
+    json st = q.value("status", json::object());
+    json want = st;
+    want["pending"] = get("Pending");
+    want["running"] = get("Running");
+    want["inqueue"] = get("Inqueue");
+    want["unknown"] = get("Unknown");
+    want["completed"] = get("Completed");
+    if (!want.contains("state")) want["state"] = "Open";
+    if (want["state"] == "Closing" && c.empty()) want["state"] = "Closed";
+    if (want != st) {
+      q["status"] = want;
+      pass.store.update(api::queues(), q);
+    }
+  }
+}
+
+}  // namespace kai::minicluster

@@ -1,0 +1,97 @@
+#pragma once
+// The local cluster's controllers (volcano.md §2.3, §2.6, §2.7): the job controller (PodGroup,
+// pods with Volcano's labels, annotations and job plugins, phases, policies, retries), the queue
+// controller (status counts) and event recording. They run inside one store transaction of a
+// reconcile pass (minicluster/reconcile.cpp) and never touch processes: pods to stop are
+// handed back to the caller, which signals supervisors after the transaction commits.
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "minicluster/store.h"
+
+namespace kai::minicluster {
+
+using json = nlohmann::json;
+
+/// Annotations of kai's own on pods (not Volcano's; the `kai.dev/` prefix).
+namespace ann {
+/// "<pid>:<start time>" of the supervisor running the pod, or "launching:<unix seconds>" while
+/// a reconcile has claimed the pod and is starting its supervisor.
+inline constexpr const char* kSupervisor = "kai.dev/supervisor";
+/// The pod phase the job controller last acted on (to turn phase changes into events).
+inline constexpr const char* kObservedPhase = "kai.dev/observed-phase";
+/// A pod that never starts a process and "runs" for this Go-style duration ("30s", "1m30s").
+inline constexpr const char* kSimulateDuration = "kai.dev/simulate-duration";
+/// Device indices on the node given to this pod ("0,1"); its CUDA_VISIBLE_DEVICES.
+inline constexpr const char* kGpuIds = "kai.dev/gpu-ids";
+/// The directory `kai job submit` ran in: where a container without workingDir starts, since
+/// kai runs commands on the host rather than in an image.
+inline constexpr const char* kWorkingDir = "kai.dev/working-dir";
+/// How the pod's names resolve: JobNamespace, HostHosts or HostAddress (runtime::NetworkMode).
+inline constexpr const char* kNetwork = "kai.dev/network";
+}  // namespace ann
+
+/// Records events once: an event of an object with a reason and message it already has is not
+/// written again (the API server would bump its count; kai keeps the first), so a reconcile
+/// pass that changes nothing writes nothing.
+class EventRecorder {
+ public:
+  explicit EventRecorder(store::Store& s);
+  /// `involved`: the object (apiVersion/kind/metadata). type Normal|Warning.
+  void record(const json& involved, const std::string& type, const std::string& reason, const std::string& message,
+              const std::string& component = "volcano");
+
+ private:
+  store::Store& store_;
+  std::set<std::string> seen_;  // "kind/ns/name|reason|message"
+  bool loaded_ = false;
+};
+
+/// A pod whose process must be stopped once the transaction commits.
+struct PodToStop {
+  std::string ns, name;
+  std::string supervisor;  ///< the kai.dev/supervisor annotation value
+};
+
+/// Per-pass state shared by the controllers.
+struct ControllerPass {
+  store::Store& store;
+  EventRecorder& events;
+  std::string now;                       ///< RFC 3339, the pass's clock
+  std::vector<PodToStop> stops;          ///< filled by the job controller
+};
+
+/// Syncs every job once (creates PodGroups and pods, applies pod events to policies, moves
+/// phases, updates status) and executes pending job Commands (AbortJob, ResumeJob, ...).
+void sync_jobs(ControllerPass& pass);
+
+/// Queue controller: status.{pending,running,inqueue,unknown,completed} PodGroup counts, and a
+/// Closing queue becomes Closed once it has no PodGroups.
+void sync_queues(ControllerPass& pass);
+
+/// Deletes a pod as a kubelet would: at once when no process runs it, else marks it with a
+/// deletionTimestamp and asks for its supervisor to be stopped (the supervisor deletes the pod
+/// object when its processes are gone).
+void delete_pod(ControllerPass& pass, json pod);
+
+/// "<pod>.<subdomain>" host names of every pod of a job, as Volcano's svc plugin writes them:
+/// task name -> hosts in index order.
+std::map<std::string, std::vector<std::string>> job_hosts(const json& job);
+
+/// The PodGroup `<job>-<uid>` Volcano's job controller makes for a job (volcano.md §2.3):
+/// minMember, minTaskMember, minResources (requests of the first minAvailable pods), queue,
+/// priorityClassName, the job's labels and annotations.
+json make_podgroup(const json& job);
+
+/// Whether a pod's supervisor annotation names a live process.
+bool supervisor_alive(const std::string& annotation);
+
+/// RFC 3339 UTC now, seconds.
+std::string now_rfc3339();
+
+}  // namespace kai::minicluster

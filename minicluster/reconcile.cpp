@@ -1,0 +1,518 @@
+// Advancing the local cluster without a daemon: every kai invocation in local mode, and every
+// pod supervisor when its process exits, runs reconcile(): controllers, one scheduling
+// session and the runtime's bookkeeping, each pass in one store transaction, until a pass
+// changes nothing. Processes are started and stopped only after the pass that decided it has
+// committed, so a rolled-back pass never leaves a process behind.
+
+#include <sys/types.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "lib/api/error.h"
+#include "lib/api/quantity.h"
+#include "lib/scheduler/scheduler.h"
+#include "minicluster/controller.h"
+#include "minicluster/local_cluster.h"
+#include "minicluster/runtime.h"
+
+namespace kai::minicluster {
+namespace {
+
+std::string str(const json& o, const json::json_pointer& p, const std::string& def = "") {
+  if (!o.contains(p)) return def;
+  const json& v = o.at(p);
+  return v.is_string() ? v.get<std::string>() : def;
+}
+
+std::string key_of(const json& o) {
+  return o["metadata"].value("namespace", std::string()) + "/" + o["metadata"].value("name", std::string());
+}
+
+/// Go-style duration ("1m30s", "45s", "2h", "1.5s") in seconds; -1 when invalid.
+double parse_go_duration(const std::string& s) {
+  if (s.empty()) return -1;
+  double total = 0;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = i;
+    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+    if (j == i) return -1;
+    double v = std::stod(s.substr(i, j - i));
+    std::size_t k = j;
+    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+    const std::string unit = s.substr(j, k - j);
+    if (unit == "h") v *= 3600;
+    else if (unit == "m") v *= 60;
+    else if (unit == "s") v *= 1;
+    else if (unit == "ms") v /= 1000;
+    else return -1;
+    total += v;
+    i = k;
+  }
+  return total;
+}
+
+std::chrono::system_clock::time_point parse_time(const std::string& s) {
+  std::tm tm{};
+  std::istringstream in(s);
+  in >> std::get_time(&tm, "%Y-%m-%dT%H:%M:%SZ");
+  if (in.fail()) return std::chrono::system_clock::time_point{};
+  return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+/// nvidia.com/gpu the pod asks for (limits, as the device plugin reads them, else requests).
+int gpu_request(const json& pod) {
+  int n = 0;
+  for (const auto& c : pod["spec"].value("containers", json::array())) {
+    const json& r = c.value("resources", json::object());
+    std::string v;
+    if (r.contains("limits") && r["limits"].contains("nvidia.com/gpu")) {
+      const json& q = r["limits"]["nvidia.com/gpu"];
+      v = q.is_string() ? q.get<std::string>() : q.dump();
+    } else if (r.contains("requests") && r["requests"].contains("nvidia.com/gpu")) {
+      const json& q = r["requests"]["nvidia.com/gpu"];
+      v = q.is_string() ? q.get<std::string>() : q.dump();
+    }
+    api::Quantity qty;
+    if (!v.empty() && api::Quantity::try_parse(v, qty)) n += static_cast<int>(qty.value());
+  }
+  return n;
+}
+
+bool terminal(const json& pod) {
+  const std::string ph = str(pod, "/status/phase"_json_pointer, "Pending");
+  return ph == "Succeeded" || ph == "Failed";
+}
+
+/// The scheduler names kai's scheduler answers to.
+const std::vector<std::string> kSchedulerNames = {"volcano", "kai"};
+
+}  // namespace
+
+std::filesystem::path LocalCluster::pod_dir(const json& pod) const {
+  return home_ / "pods" / pod["metadata"].value("namespace", std::string("default")) /
+         (pod["metadata"].value("name", std::string()) + "." + pod["metadata"].value("uid", std::string()));
+}
+
+scheduler::Config LocalCluster::scheduler_config() const {
+  const auto path = home_ / "scheduler.conf";
+  std::ifstream in(path);
+  if (!in) return scheduler::default_config();
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return scheduler::parse_config(ss.str(), path.string());
+}
+
+/// Applies one session's decisions: binds (node, GPUs, address), PodGroup phases and
+/// conditions, events.
+void LocalCluster::schedule(ControllerPass& pass) {
+  scheduler::Snapshot snap;
+  snap.nodes = store_->list(api::nodes());
+  snap.queues = store_->list(api::queues());
+  snap.podgroups = store_->list(api::podgroups());
+  snap.priority_classes = store_->list(api::priority_classes());
+  std::vector<json> pods = store_->list(api::pods());
+  bool pending_work = false;
+  for (const auto& p : pods) {
+    if (!p["spec"].contains("nodeName") && !terminal(p)) pending_work = true;
+  }
+  for (const auto& pg : snap.podgroups) {
+    const std::string ph = str(pg, "/status/phase"_json_pointer, "Pending");
+    if (ph == "Pending" || ph == "Inqueue" || ph == "Running" || ph == "Unknown") pending_work = true;
+  }
+  if (!pending_work) return;
+  snap.pods = pods;
+  // Pods being deleted still hold their node's resources, as Releasing tasks.
+  const scheduler::SessionResult result = scheduler::run_session(snap, scheduler_config(), kSchedulerNames);
+
+  std::map<std::string, json*> by_key;
+  for (auto& p : pods) by_key[key_of(p)] = &p;
+  std::map<std::string, const json*> nodes;
+  for (const auto& n : snap.nodes) nodes[n["metadata"]["name"]] = &n;
+
+  // Devices and addresses in use by live pods.
+  std::map<std::string, std::set<int>> gpus_used;
+  std::set<std::string> ips_used;
+  for (const auto& p : pods) {
+    if (terminal(p) || !p["spec"].contains("nodeName")) continue;
+    std::stringstream ids(str(p, "/metadata/annotations/kai.dev~1gpu-ids"_json_pointer));
+    for (std::string id; std::getline(ids, id, ',');) {
+      if (!id.empty()) gpus_used[p["spec"]["nodeName"]].insert(std::stoi(id));
+    }
+    if (auto ip = str(p, "/status/podIP"_json_pointer); !ip.empty()) ips_used.insert(ip);
+  }
+  uint32_t next_ip = 1;
+  auto allocate_ip = [&]() {
+    // 127.0.1.1 upwards: the whole 127.0.0.0/8 routes to the loopback device.
+    while (true) {
+      uint32_t n = 256 + next_ip++;
+      std::string ip = "127." + std::to_string((n >> 16) & 255) + "." + std::to_string((n >> 8) & 255) + "." +
+                       std::to_string(n & 255);
+      if ((n & 255) == 0 || (n & 255) == 255) continue;
+      if (ips_used.insert(ip).second) return ip;
+    }
+  };
+
+  for (const auto& [key, node] : result.bound) {
+    auto it = by_key.find(key);
+    if (it == by_key.end()) continue;
+    json pod = *it->second;
+    pod["spec"]["nodeName"] = node;
+    json& st = pod["status"];
+    if (!st.is_object()) st = json::object();
+    st["phase"] = "Pending";
+    st["podIP"] = allocate_ip();
+    st["podIPs"] = json::array({{{"ip", st["podIP"]}}});
+    st["hostIP"] = "127.0.0.1";
+    st["conditions"] = json::array({{{"type", "PodScheduled"}, {"status", "True"}, {"lastTransitionTime", pass.now}}});
+    if (int want = gpu_request(pod); want > 0) {
+      int have = 0;
+      if (auto n = nodes.find(node); n != nodes.end()) {
+        api::Quantity q;
+        std::string v = str(*n->second, "/status/allocatable/nvidia.com~1gpu"_json_pointer);
+        if (!v.empty() && api::Quantity::try_parse(v, q)) have = static_cast<int>(q.value());
+      }
+      std::string ids;
+      auto& used = gpus_used[node];
+      for (int g = 0; g < have && want > 0; ++g) {
+        if (used.count(g)) continue;
+        used.insert(g);
+        ids += (ids.empty() ? "" : ",") + std::to_string(g);
+        --want;
+      }
+      pod["metadata"]["annotations"][ann::kGpuIds] = ids;
+    }
+    if (pod["metadata"].contains("annotations") && pod["metadata"]["annotations"].contains(ann::kSimulateDuration)) {
+      // A simulated pod "runs" from its bind on; reconcile ends it when its duration is over.
+      st["phase"] = "Running";
+      st["startTime"] = pass.now;
+      json cs = json::array();
+      for (const auto& c : pod["spec"].value("containers", json::array())) {
+        cs.push_back({{"name", c.value("name", std::string())},
+                      {"ready", true},
+                      {"started", true},
+                      {"restartCount", 0},
+                      {"image", c.value("image", std::string())},
+                      {"state", {{"running", {{"startedAt", pass.now}}}}}});
+      }
+      st["containerStatuses"] = cs;
+    }
+    *it->second = store_->update(api::pods(), pod);
+    pass.events.record(*it->second, "Normal", "Scheduled", "Successfully assigned " + key + " to " + node, "volcano");
+  }
+  for (const auto& key : result.evicted) {
+    auto it = by_key.find(key);
+    if (it == by_key.end()) continue;
+    pass.events.record(*it->second, "Warning", "Evict", "Pod is evicted by the scheduler", "volcano");
+    delete_pod(pass, *it->second);
+  }
+  // PodGroup phases, conditions and task counts.
+  std::map<std::string, std::array<int, 3>> counts;  // running, succeeded, failed
+  for (const auto& p : pods) {
+    const std::string group = str(p, "/metadata/annotations/scheduling.k8s.io~1group-name"_json_pointer);
+    if (group.empty()) continue;
+    auto& c = counts[p["metadata"]["namespace"].get<std::string>() + "/" + group];
+    const std::string ph = str(p, "/status/phase"_json_pointer, "Pending");
+    if (ph == "Running") ++c[0];
+    if (ph == "Succeeded") ++c[1];
+    if (ph == "Failed") ++c[2];
+  }
+  for (auto pg : snap.podgroups) {
+    const std::string key = key_of(pg);
+    json st = pg.value("status", json::object());
+    json want = st;
+    if (auto it = result.podgroup_phases.find(key); it != result.podgroup_phases.end()) want["phase"] = it->second;
+    if (auto it = result.podgroup_conditions.find(key); it != result.podgroup_conditions.end()) {
+      json cond = it->second;
+      json conds = json::array();
+      bool same = false;
+      for (const auto& c : want.value("conditions", json::array())) {
+        if (c.value("type", std::string()) == cond.value("type", std::string()) &&
+            c.value("status", std::string()) == cond.value("status", std::string()) &&
+            c.value("reason", std::string()) == cond.value("reason", std::string()) &&
+            c.value("message", std::string()) == cond.value("message", std::string())) {
+          same = true;
+          conds.push_back(c);
+        } else if (c.value("type", std::string()) != cond.value("type", std::string()) &&
+                   !(cond.value("type", std::string()) == "Scheduled" && c.value("type", std::string()) == "Unschedulable") &&
+                   !(cond.value("type", std::string()) == "Unschedulable" && c.value("type", std::string()) == "Scheduled")) {
+          conds.push_back(c);
+        }
+      }
+      if (!same) {
+        cond.erase("transitionID");
+        cond["lastTransitionTime"] = pass.now;
+        conds.push_back(cond);
+      }
+      want["conditions"] = conds;
+    }
+    const auto& c = counts[key];
+    want["running"] = c[0];
+    want["succeeded"] = c[1];
+    want["failed"] = c[2];
+    if (want != st) {
+      pg["status"] = want;
+      store_->update(api::podgroups(), pg);
+    }
+  }
+  for (const auto& ev : result.events) {
+    json involved = {{"kind", ev.kind}, {"metadata", {{"namespace", ev.ns}, {"name", ev.name}}}};
+    involved["apiVersion"] = ev.kind == "PodGroup" ? api::podgroups().api_version() : "v1";
+    pass.events.record(involved, ev.type, ev.reason, ev.message, "volcano");
+  }
+}
+
+/// Runtime bookkeeping: simulated pods that are done, pods whose supervisor died, claims that
+/// were never taken up.
+void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_launch, double& wake_in) {
+  const auto now = std::chrono::system_clock::now();
+  live_jobs_.clear();
+  for (auto pod : store_->list(api::pods())) {
+    if (!terminal(pod)) {
+      for (const auto& r : pod["metadata"].value("ownerReferences", json::array())) live_jobs_.insert(r.value("uid", std::string()));
+    }
+    if (!pod["spec"].contains("nodeName")) continue;
+    const json& a = pod["metadata"].value("annotations", json::object());
+    const bool deleting = pod["metadata"].contains("deletionTimestamp");
+    const std::string phase = str(pod, "/status/phase"_json_pointer, "Pending");
+    if (a.contains(ann::kSimulateDuration)) {
+      if (deleting) {
+        store_->remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
+        continue;
+      }
+      if (phase != "Running") continue;
+      double secs = parse_go_duration(a.value(ann::kSimulateDuration, std::string()));
+      if (secs < 0) secs = 0;
+      auto end = parse_time(str(pod, "/status/startTime"_json_pointer)) +
+                 std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+      if (end > now) {
+        double left = std::chrono::duration<double>(end - now).count();
+        wake_in = wake_in < 0 ? left : std::min(wake_in, left);
+        continue;
+      }
+      pod["status"]["phase"] = "Succeeded";
+      for (auto& cs : pod["status"]["containerStatuses"]) {
+        cs["ready"] = false;
+        cs["started"] = false;
+        cs["state"] = {{"terminated",
+                        {{"exitCode", 0},
+                         {"reason", "Completed"},
+                         {"startedAt", str(pod, "/status/startTime"_json_pointer)},
+                         {"finishedAt", pass.now}}}};
+      }
+      store_->update(api::pods(), pod);
+      continue;
+    }
+    if (terminal(pod) && !deleting) continue;
+    const std::string sup = a.value(ann::kSupervisor, std::string());
+    if (sup.empty()) {
+      if (deleting) {
+        store_->remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
+      } else if (!terminal(pod) && !supervisor_command_.empty()) {
+        to_launch.push_back(pod);
+      }
+      continue;
+    }
+    if (supervisor_alive(sup)) continue;
+    // The supervisor is gone (killed, machine rebooted) or never started.
+    runtime::kill_pod_leftovers(pod_dir(pod));
+    if (deleting) {
+      store_->remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
+      continue;
+    }
+    if (sup.rfind("launching:", 0) == 0) {
+      pod["metadata"]["annotations"].erase(ann::kSupervisor);  // relaunched below
+      store_->update(api::pods(), pod);
+      continue;
+    }
+    pod["status"]["phase"] = "Failed";
+    pod["status"]["reason"] = "SupervisorLost";
+    pod["status"]["message"] = "the pod's supervisor (" + sup.substr(0, sup.find(':')) +
+                               ") exited without reporting; its processes were killed";
+    for (auto& cs : pod["status"]["containerStatuses"]) {
+      if (cs.contains("state") && cs["state"].contains("terminated")) continue;
+      cs["ready"] = false;
+      cs["state"] = {{"terminated", {{"exitCode", 137}, {"reason", "Error"}, {"finishedAt", pass.now}}}};
+    }
+    store_->update(api::pods(), pod);
+    pass.events.record(pod, "Warning", "SupervisorLost", pod["status"]["message"], "kai-runtime");
+  }
+}
+
+ReconcileStats LocalCluster::reconcile() {
+  ReconcileStats stats;
+  const auto started = std::chrono::steady_clock::now();
+  std::vector<PodToStop> stops;
+  std::vector<json> launches;
+  double wake_in = -1;
+  for (int pass_no = 0; pass_no < 20; ++pass_no) {
+    const int64_t before = store_->current_resource_version();
+    std::vector<json> to_launch;
+    store_->transact([&] {
+      EventRecorder recorder(*store_);
+      ControllerPass pass{*store_, recorder, now_rfc3339(), {}};
+      to_launch.clear();
+      wake_in = -1;
+      observe_runtime(pass, to_launch, wake_in);
+      sync_jobs(pass);
+      schedule(pass);
+      sync_queues(pass);
+      // Claim the pods this process will start, so a concurrent reconcile does not start them too.
+      // (Fresh copies: the controllers may have updated these pods since observe_runtime.)
+      std::vector<json> claimed;
+      for (const auto& stale : to_launch) {
+        auto cur = store_->find(api::pods(), stale["metadata"]["namespace"], stale["metadata"]["name"]);
+        if (!cur || (*cur)["metadata"].value("uid", std::string()) != stale["metadata"].value("uid", std::string())) continue;
+        json pod = *cur;
+        if (terminal(pod) || pod["metadata"].contains("deletionTimestamp") ||
+            pod.contains("/metadata/annotations/kai.dev~1supervisor"_json_pointer)) {
+          continue;
+        }
+        pod["metadata"]["annotations"][ann::kSupervisor] = "launching:" + std::to_string(std::time(nullptr));
+        claimed.push_back(store_->update(api::pods(), pod));
+      }
+      to_launch = std::move(claimed);
+      for (auto& s : pass.stops) stops.push_back(std::move(s));
+    });
+    for (auto& p : to_launch) launches.push_back(std::move(p));
+    ++stats.passes;
+    if (store_->current_resource_version() == before) break;
+  }
+  for (const auto& pod : launches) {
+    try {
+      launch_supervisor(pod);
+      ++stats.launched;
+    } catch (const Error& e) {
+      spdlog::warn("cannot start pod {}: {}", key_of(pod), e.what());
+    }
+  }
+  for (const auto& s : stops) {
+    auto colon = s.supervisor.find(':');
+    if (s.supervisor.rfind("launching:", 0) == 0 || colon == std::string::npos) continue;
+    try {
+      pid_t pid = static_cast<pid_t>(std::stol(s.supervisor.substr(0, colon)));
+      uint64_t start = std::stoull(s.supervisor.substr(colon + 1));
+      // SIGTERM only: the supervisor gives its processes their grace period and deletes the pod.
+      if (auto cur = runtime::process_start_time(pid); cur && *cur == start) ::kill(pid, SIGTERM);
+      stopping_.push_back({pid, start});
+    } catch (const std::exception&) {
+    }
+  }
+  // A job network namespace lives while some pod of the job may still run in it.
+  std::error_code ec;
+  const auto netns_dir = home_ / "run" / "netns";
+  if (std::filesystem::is_directory(netns_dir, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(netns_dir, ec)) {
+      if (e.path().extension() == ".lock" || live_jobs_.count(e.path().filename().string())) continue;
+      runtime::release_job_netns(e.path());
+    }
+  }
+  stats.wake_in_seconds = wake_in;
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  spdlog::debug("reconcile: {} pass(es), {} pod(s) started, {:.1f} ms", stats.passes, stats.launched,
+                stats.seconds * 1000);
+  return stats;
+}
+
+namespace {
+
+/// $KAI_HOME/reconcile.state: what the last reconcile left, so read-only commands can skip one.
+struct ReconcileState {
+  int64_t resource_version = -1;
+  double wake_at = 0;  ///< unix seconds; 0 = never
+  std::vector<std::string> supervisors;
+};
+
+ReconcileState read_state(const std::filesystem::path& path) {
+  ReconcileState st;
+  std::ifstream in(path);
+  if (!in) return st;
+  try {
+    json j = json::parse(in);
+    st.resource_version = j.value("resourceVersion", int64_t{-1});
+    st.wake_at = j.value("wakeAt", 0.0);
+    st.supervisors = j.value("supervisors", std::vector<std::string>{});
+  } catch (const std::exception&) {
+    st.resource_version = -1;
+  }
+  return st;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+ReconcileStats LocalCluster::reconcile_if_needed() {
+  const auto path = home_ / "reconcile.state";
+  const ReconcileState st = read_state(path);
+  bool needed = st.resource_version != store_->current_resource_version();
+  if (!needed && st.wake_at > 0 && unix_now() >= st.wake_at) needed = true;
+  if (!needed) {
+    for (const auto& s : st.supervisors) {
+      if (!supervisor_alive(s)) {
+        needed = true;
+        break;
+      }
+    }
+  }
+  if (!needed) {
+    ReconcileStats skipped;
+    skipped.skipped = true;
+    return skipped;
+  }
+  ReconcileStats stats = reconcile();
+  // Written after the fact: a concurrent writer can only make this state older than the store,
+  // which makes the next command reconcile again (never skip one that was needed).
+  json j = {{"resourceVersion", store_->current_resource_version()},
+            {"wakeAt", stats.wake_in_seconds < 0 ? 0.0 : unix_now() + stats.wake_in_seconds},
+            {"supervisors", json::array()}};
+  store::ListOptions lo;
+  for (const auto& pod : store_->list(api::pods(), lo)) {
+    const std::string sup = str(pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
+    if (!sup.empty() && !terminal(pod)) j["supervisors"].push_back(sup);
+  }
+  const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << j.dump();
+  }
+  std::filesystem::permissions(tmp, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace);
+  std::filesystem::rename(tmp, path);
+  return stats;
+}
+
+void LocalCluster::wait_for_stopped(int timeout_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  for (const auto& [pid, start] : stopping_) {
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto cur = runtime::process_start_time(pid);
+      if (!cur || *cur != start) break;
+      ::usleep(20000);
+    }
+  }
+  stopping_.clear();
+}
+
+void LocalCluster::launch_supervisor(const json& pod) {
+  std::vector<std::string> argv = supervisor_command_;
+  argv.push_back(pod["metadata"]["namespace"]);
+  argv.push_back(pod["metadata"]["name"]);
+  argv.push_back(pod["metadata"]["uid"]);
+  const auto dir = pod_dir(pod);
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+  runtime::spawn_detached(argv, dir / "supervisor.log");
+}
+
+}  // namespace kai::minicluster
