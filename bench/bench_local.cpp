@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <filesystem>
 #include <string>
 
@@ -75,6 +76,9 @@ int main(int argc, char** argv) {
     std::printf("  pods bound:                    %8d\n", bound);
     std::printf("  submit to all bound:           %8.0f pods/s   (target >= 20,000 pods/s)\n", pods / (submit_s + sched_s));
     std::printf("  store rows written per pod:    %8.2f\n", static_cast<double>(rows) / pods);
+    std::map<std::string, int> by_resource;
+    for (const auto& c : lc->store().changes_since(rv0, 10'000'000)) by_resource[c.resource + " " + c.type]++;
+    for (const auto& [what, n] : by_resource) std::printf("    %-40s %8d\n", what.c_str(), n);
   }
   std::filesystem::remove_all(home);
   return 0;

@@ -26,10 +26,20 @@ struct InitOptions {
 };
 
 /// Stops every pod process of the local cluster (SIGTERM to supervisors, which give their
-/// processes their grace period), so a reset leaves nothing running.
+/// processes their grace period), so a reset leaves nothing running. Jobs go first, all in one
+/// transaction: a supervisor that exits reconciles the cluster, and must find no job whose pods
+/// it would make again (or start, on the resources just freed).
 void stop_all_pods(const std::string& home) {
   if (!fs::exists(fs::path(home) / "store.db")) return;
   auto lc = minicluster::LocalCluster::open(home);
+  lc->batch([&] {
+    for (const auto& job : lc->store().list(api::jobs())) {
+      try {
+        lc->remove(api::jobs(), job["metadata"]["namespace"], job["metadata"]["name"]);
+      } catch (const Error&) {
+      }
+    }
+  });
   for (const auto& pod : lc->store().list(api::pods())) {
     if (!pod["metadata"].contains("/annotations/kai.dev~1supervisor"_json_pointer)) continue;
     try {
@@ -39,6 +49,14 @@ void stop_all_pods(const std::string& home) {
   }
   lc->wait_for_stopped(60);
   std::error_code ec;
+  // Whatever a supervisor left (or one that was still starting when its pod went, which then
+  // exits by itself): the process groups each pod directory records.
+  if (fs::is_directory(fs::path(home) / "pods", ec)) {
+    for (const auto& ns_dir : fs::directory_iterator(fs::path(home) / "pods", ec)) {
+      std::error_code ec2;
+      for (const auto& pod_dir : fs::directory_iterator(ns_dir.path(), ec2)) minicluster::runtime::kill_pod_leftovers(pod_dir.path());
+    }
+  }
   if (fs::exists(fs::path(home) / "run" / "netns", ec)) {
     for (const auto& e : fs::directory_iterator(fs::path(home) / "run" / "netns", ec)) {
       if (e.path().extension() != ".lock") minicluster::runtime::release_job_netns(e.path());
@@ -48,7 +66,7 @@ void stop_all_pods(const std::string& home) {
 
 void reset_files(const std::string& home) {
   stop_all_pods(home);
-  for (const char* d : {"pods", "run"}) {
+  for (const char* d : {"pods", "run", "jobs"}) {
     std::error_code ec;
     fs::remove_all(fs::path(home) / d, ec);
   }

@@ -379,6 +379,11 @@ std::map<std::string, std::string> man_pages(const CommandDoc& root, const std::
           ".TP\n.B KUBECONFIG\nColon\\-separated kubeconfig files, as kubectl reads them.\n"
           ".TP\n.B KAI_CLUSTER\nSet to\n.B local\nto use the embedded cluster even when a kubeconfig exists.\n"
        << ".SH FILES\n.TP\n.I $KAI_HOME/store.db\nThe local store (SQLite, WAL mode, mode 0600).\n"
+          ".TP\n.I $KAI_HOME/pods/<ns>/<pod>.<uid>/\nA local pod's container logs, and under\n.I root/\n"
+          "the files the job plugins give it (svc's\n.IR etc/volcano/ ,\nssh's\n.IR root/.ssh/ ),\n"
+          "which its processes find through\n.BR KAI_POD_ROOT .\n"
+          ".TP\n.I $KAI_HOME/jobs/<ns>/<job>.<uid>/ssh/id_rsa\nThe private key the ssh job plugin made for the job "
+          "(mode 0600), shared by all its pods.\n"
        << ".SH EXAMPLES\n.nf\nkai job submit \\-f examples/hello\\-job.yaml\nkai job list\nkai job view hello\n"
           "kai queue create research \\-w 2\nkai get pods \\-A \\-o wide\n.fi\n"
        << ".SH SEE ALSO\n";

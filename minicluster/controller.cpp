@@ -4,6 +4,7 @@
 #include <chrono>
 #include <ctime>
 #include <random>
+#include <unordered_map>
 
 #include "lib/api/error.h"
 #include "lib/api/quantity.h"
@@ -26,14 +27,6 @@ int num(const json& o, const json::json_pointer& p, int def = 0) {
   if (!o.contains(p)) return def;
   const json& v = o.at(p);
   return v.is_number_integer() ? v.get<int>() : def;
-}
-
-std::string random_suffix(std::size_t n) {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) s += hex[rng() % 16];
-  return s;
 }
 
 json owner_ref(const api::ResourceInfo& res, const json& owner) {
@@ -577,7 +570,7 @@ std::string now_rfc3339() {
   return buf;
 }
 
-EventRecorder::EventRecorder(store::Store& s) : store_(s) {}
+EventRecorder::EventRecorder(WorkingSet& s) : store_(s) {}
 
 void EventRecorder::record(const json& involved, const std::string& type, const std::string& reason,
                            const std::string& message, const std::string& component) {
@@ -585,21 +578,20 @@ void EventRecorder::record(const json& involved, const std::string& type, const 
   const std::string ns = md.value("namespace", std::string("default"));
   const std::string name = md.value("name", std::string());
   const std::string kind = involved.value("kind", std::string());
-  const std::string key = kind + "/" + ns + "/" + name;
-  if (!loaded_) {
-    for (const auto& e : store_.list(api::events())) {
-      const json& io = e.value("involvedObject", json::object());
-      seen_.insert(io.value("kind", std::string()) + "/" + io.value("namespace", std::string()) + "/" +
-                   io.value("name", std::string()) + "|" + e.value("reason", std::string()) + "|" +
-                   e.value("message", std::string()));
-    }
-    loaded_ = true;
+  // FNV-1a, 64 bits, over what makes two events the same.
+  uint64_t h = 1469598103934665603ULL;
+  for (const std::string& part : {kind, ns, name, md.value("uid", std::string()), reason, message}) {
+    for (unsigned char c : part) h = (h ^ c) * 1099511628211ULL;
+    h = (h ^ 0xff) * 1099511628211ULL;  // separator
   }
-  if (!seen_.insert(key + "|" + reason + "|" + message).second) return;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  const std::string ev_name = name + "." + hex;
+  if (store_.peek(api::events(), ns, ev_name)) return;
   const std::string now = now_rfc3339();
   json ev = {{"apiVersion", "v1"},
              {"kind", "Event"},
-             {"metadata", {{"name", name + "." + random_suffix(16)}, {"namespace", ns}}},
+             {"metadata", {{"name", ev_name}, {"namespace", ns}}},
              {"involvedObject",
               {{"apiVersion", involved.value("apiVersion", std::string())},
                {"kind", kind},
@@ -707,19 +699,27 @@ json make_podgroup(const json& job) {
   return pg;
 }
 
-void sync_jobs(ControllerPass& pass) {
-  auto jobs = pass.store.list(api::jobs());
+void sync_jobs(ControllerPass& pass, const std::set<std::string>* only) {
+  std::vector<json> jobs;
+  for (const json* j : pass.store.view(api::jobs())) {
+    if (only && !only->count((*j)["metadata"].value("uid", std::string()))) continue;
+    jobs.push_back(*j);
+  }
   if (jobs.empty()) return;
-  // Index pods, podgroups and commands once per pass.
-  std::map<std::string, std::vector<json>> pods_by_owner;
-  for (auto& p : pass.store.list(api::pods())) {
-    for (const auto& r : p["metadata"].value("ownerReferences", json::array())) {
+  // Index pods, podgroups and commands once per pass (pointers into the working set; each
+  // job's sync copies its own).
+  std::unordered_map<std::string, std::vector<const json*>> pods_by_owner;
+  for (const json* p : pass.store.view(api::pods())) {
+    const json& md = (*p)["metadata"];
+    auto refs = md.find("ownerReferences");
+    if (refs == md.end() || !refs->is_array()) continue;
+    for (const auto& r : *refs) {
       if (r.value("kind", std::string()) == "Job") pods_by_owner[r.value("uid", std::string())].push_back(p);
     }
   }
-  std::map<std::string, json> pgs;
-  for (auto& pg : pass.store.list(api::podgroups())) {
-    pgs[pg["metadata"]["namespace"].get<std::string>() + "/" + pg["metadata"]["name"].get<std::string>()] = pg;
+  std::unordered_map<std::string, const json*> pgs;
+  for (const json* pg : pass.store.view(api::podgroups())) {
+    pgs[(*pg)["metadata"]["namespace"].get<std::string>() + "/" + (*pg)["metadata"]["name"].get<std::string>()] = pg;
   }
   std::map<std::string, std::vector<std::pair<std::string, json>>> commands;
   for (auto& c : pass.store.list(api::commands())) {
@@ -731,8 +731,13 @@ void sync_jobs(ControllerPass& pass) {
   for (auto& job : jobs) {
     const std::string ns = job["metadata"]["namespace"], name = job["metadata"]["name"];
     const std::string uid = job["metadata"]["uid"];
-    JobSync js{pass, job, pods_by_owner[uid], std::nullopt};
-    if (auto it = pgs.find(ns + "/" + name + "-" + uid); it != pgs.end()) js.podgroup = it->second;
+    std::vector<json> pods;
+    if (auto it = pods_by_owner.find(uid); it != pods_by_owner.end()) {
+      pods.reserve(it->second.size());
+      for (const json* p : it->second) pods.push_back(*p);
+    }
+    JobSync js{pass, job, std::move(pods), std::nullopt};
+    if (auto it = pgs.find(ns + "/" + name + "-" + uid); it != pgs.end()) js.podgroup = *it->second;
     auto& cmds = commands[ns + "/" + name];
     // Volcano's controller deletes a Command before running it, so it runs at most once.
     for (const auto& [a, c] : cmds) pass.store.remove(api::commands(), ns, c["metadata"]["name"]);

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "minicluster/store.h"
+#include "minicluster/working_set.h"
 
 namespace kai::minicluster {
 
@@ -38,18 +38,18 @@ inline constexpr const char* kNetwork = "kai.dev/network";
 
 /// Records events once: an event of an object with a reason and message it already has is not
 /// written again (the API server would bump its count; kai keeps the first), so a reconcile
-/// pass that changes nothing writes nothing.
+/// pass that changes nothing writes nothing. The event's name is derived from what it says
+/// (`<object>.<16 hex digits>` of a hash of kind, namespace, name, uid, reason and message), so
+/// finding out whether it exists is one lookup rather than a read of every event.
 class EventRecorder {
  public:
-  explicit EventRecorder(store::Store& s);
+  explicit EventRecorder(WorkingSet& s);
   /// `involved`: the object (apiVersion/kind/metadata). type Normal|Warning.
   void record(const json& involved, const std::string& type, const std::string& reason, const std::string& message,
               const std::string& component = "volcano");
 
  private:
-  store::Store& store_;
-  std::set<std::string> seen_;  // "kind/ns/name|reason|message"
-  bool loaded_ = false;
+  WorkingSet& store_;
 };
 
 /// A pod whose process must be stopped once the transaction commits.
@@ -60,7 +60,7 @@ struct PodToStop {
 
 /// Per-pass state shared by the controllers.
 struct ControllerPass {
-  store::Store& store;
+  WorkingSet& store;
   EventRecorder& events;
   std::string now;                       ///< RFC 3339, the pass's clock
   std::vector<PodToStop> stops;          ///< filled by the job controller
@@ -68,7 +68,9 @@ struct ControllerPass {
 
 /// Syncs every job once (creates PodGroups and pods, applies pod events to policies, moves
 /// phases, updates status) and executes pending job Commands (AbortJob, ResumeJob, ...).
-void sync_jobs(ControllerPass& pass);
+/// With `only`: just the jobs whose uid it holds (those whose objects changed since their last
+/// sync: a job whose inputs did not change would come to the same result).
+void sync_jobs(ControllerPass& pass, const std::set<std::string>* only = nullptr);
 
 /// Queue controller: status.{pending,running,inqueue,unknown,completed} PodGroup counts, and a
 /// Closing queue becomes Closed once it has no PodGroups.

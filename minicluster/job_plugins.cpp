@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "lib/api/error.h"
+
 #include "minicluster/controller.h"
+#include "minicluster/ssh_keys.h"
 
 namespace kai::minicluster {
 namespace {
@@ -156,8 +159,8 @@ void apply_job_plugins(const json& job, const std::string& task, int index, json
   }
 }
 
-std::vector<std::pair<std::string, std::string>> svc_files(const json& job) {
-  std::vector<std::pair<std::string, std::string>> files;
+std::vector<runtime::PodFile> svc_files(const json& job) {
+  std::vector<runtime::PodFile> files;
   if (!job["spec"].value("plugins", json::object()).contains("svc")) return files;
   for (const auto& [t, hosts] : job_hosts(job)) {
     std::string lines, joined;
@@ -167,11 +170,64 @@ std::vector<std::pair<std::string, std::string>> svc_files(const json& job) {
     }
     std::string key = t;
     std::replace(key.begin(), key.end(), '-', '_');
-    files.push_back({"/etc/volcano/" + key + ".host", lines});
-    files.push_back({"/etc/volcano/VC_" + env_task(t) + "_HOSTS", joined});
-    files.push_back({"/etc/volcano/VC_" + env_task(t) + "_NUM", std::to_string(hosts.size())});
+    files.push_back({"/etc/volcano/" + key + ".host", lines, 0644});
+    files.push_back({"/etc/volcano/VC_" + env_task(t) + "_HOSTS", joined, 0644});
+    files.push_back({"/etc/volcano/VC_" + env_task(t) + "_NUM", std::to_string(hosts.size()), 0644});
   }
   return files;
+}
+
+std::string ssh_key_dir(const json& job) {
+  const json plugins = job["spec"].value("plugins", json::object());
+  if (!plugins.contains("ssh")) return "";
+  std::string dir = plugin_arg(plugins["ssh"], "--ssh-key-file-path", "/root/.ssh");
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+std::string ssh_config(const json& job) {
+  const json plugins = job["spec"].value("plugins", json::object());
+  const std::string port = std::to_string(to_int(plugin_arg(plugins.value("ssh", json::array()), "--ssh-port", "22"), 22));
+  const std::string jname = job["metadata"]["name"];
+  std::string config = "StrictHostKeyChecking no\nUserKnownHostsFile /dev/null\n";
+  for (const auto& t : job["spec"].value("tasks", json::array())) {
+    const std::string tname = t.value("name", std::string());
+    const std::string fixed = t.value("/template/spec/hostname"_json_pointer, std::string());
+    std::string subdomain = t.value("/template/spec/subdomain"_json_pointer, std::string());
+    if (subdomain.empty()) subdomain = jname;
+    for (int i = 0; i < t.value("replicas", 0); ++i) {
+      const std::string host = fixed.empty() ? jname + "-" + tname + "-" + std::to_string(i) : fixed;
+      config += "Host " + host + "\n  HostName " + host + "." + subdomain + "\n  Port " + port + "\n";
+      if (!fixed.empty()) break;
+    }
+  }
+  return config;
+}
+
+std::vector<runtime::PodFile> ssh_files(const json& job, const std::function<std::string()>& job_key) {
+  const std::string dir = ssh_key_dir(job);
+  if (dir.empty()) return {};
+  if (dir.front() != '/') {
+    throw Error::invalid("spec.plugins.ssh: --ssh-key-file-path: Invalid value: \"" + dir + "\": must be an absolute path");
+  }
+  const json& args = job["spec"]["plugins"]["ssh"];
+  std::string private_key = plugin_arg(args, "--ssh-private-key", "");
+  std::string public_key = plugin_arg(args, "--ssh-public-key", "");
+  if (private_key.empty()) {
+    private_key = job_key();
+    public_key = ssh_public_key(private_key);
+  } else if (public_key.empty()) {
+    try {
+      public_key = ssh_public_key(private_key);
+    } catch (const Error&) {
+      throw Error::invalid("spec.plugins.ssh: --ssh-private-key: Invalid value: not an unencrypted PEM RSA private key, "
+                           "and no --ssh-public-key was given");
+    }
+  }
+  return {{dir + "/id_rsa", private_key, 0600},
+          {dir + "/id_rsa.pub", public_key, 0600},
+          {dir + "/authorized_keys", public_key, 0600},
+          {dir + "/config", ssh_config(job), 0600}};
 }
 
 }  // namespace kai::minicluster

@@ -33,8 +33,9 @@ struct ControllerPass;
 
 /// What one reconcile() did.
 struct ReconcileStats {
-  int passes = 0;           ///< store transactions run (the last one changed nothing)
+  int passes = 0;           ///< controller passes run (the last one changed nothing)
   int launched = 0;         ///< pod supervisors started
+  int written = 0;          ///< objects written to the store (created, updated or deleted)
   double seconds = 0;
   double wake_in_seconds = -1;  ///< when time alone will change something (a simulated pod ends); -1 never
   bool skipped = false;     ///< reconcile_if_needed found nothing to do
@@ -104,6 +105,7 @@ class LocalCluster : public client::ResourceClient {
   std::filesystem::path home_;
   std::vector<std::string> supervisor_command_;
   std::vector<std::pair<pid_t, uint64_t>> stopping_;
+  std::vector<std::string> last_supervisors_;  // of unfinished pods, after the last reconcile
   std::set<std::string> live_jobs_;  // owner uids of pods not finished, from the last pass  // supervisors signalled, with start times
 };
 

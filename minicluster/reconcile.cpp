@@ -12,12 +12,14 @@
 #include <chrono>
 #include <fstream>
 #include <set>
+#include <unordered_map>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
 
 #include "lib/api/error.h"
 #include "lib/api/quantity.h"
+#include "lib/scheduler/model.h"
 #include "lib/scheduler/scheduler.h"
 #include "minicluster/controller.h"
 #include "minicluster/local_cluster.h"
@@ -114,34 +116,45 @@ scheduler::Config LocalCluster::scheduler_config() const {
 /// Applies one session's decisions: binds (node, GPUs, address), PodGroup phases and
 /// conditions, events.
 void LocalCluster::schedule(ControllerPass& pass) {
-  scheduler::Snapshot snap;
-  snap.nodes = store_->list(api::nodes());
-  snap.queues = store_->list(api::queues());
-  snap.podgroups = store_->list(api::podgroups());
-  snap.priority_classes = store_->list(api::priority_classes());
-  std::vector<json> pods = store_->list(api::pods());
+  WorkingSet& ws = pass.store;
+  const std::vector<const json*> pods = ws.view(api::pods());
+  const std::vector<const json*> podgroups = ws.view(api::podgroups());
   bool pending_work = false;
-  for (const auto& p : pods) {
-    if (!p["spec"].contains("nodeName") && !terminal(p)) pending_work = true;
+  for (const json* p : pods) {
+    if (!(*p)["spec"].contains("nodeName") && !terminal(*p)) {
+      pending_work = true;
+      break;
+    }
   }
-  for (const auto& pg : snap.podgroups) {
-    const std::string ph = str(pg, "/status/phase"_json_pointer, "Pending");
+  for (const json* pg : podgroups) {
+    const std::string ph = str(*pg, "/status/phase"_json_pointer, "Pending");
     if (ph == "Pending" || ph == "Inqueue" || ph == "Running" || ph == "Unknown") pending_work = true;
   }
   if (!pending_work) return;
-  snap.pods = pods;
-  // Pods being deleted still hold their node's resources, as Releasing tasks.
+  // The session reads the working set's objects in place. Pods being deleted still hold their
+  // node's resources, as Releasing tasks.
+  scheduler::SnapshotRefs refs;
+  refs.nodes = ws.view(api::nodes());
+  refs.queues = ws.view(api::queues());
+  refs.podgroups = podgroups;
+  refs.pods = pods;
+  refs.priority_classes = ws.view(api::priority_classes());
+  scheduler::Snapshot snap;
+  snap.model = scheduler::build_model(refs, "the local cluster");
   const scheduler::SessionResult result = scheduler::run_session(snap, scheduler_config(), kSchedulerNames);
 
-  std::map<std::string, json*> by_key;
-  for (auto& p : pods) by_key[key_of(p)] = &p;
+  // Pointers into the working set: an update changes the object they point at.
+  std::unordered_map<std::string, const json*> by_key;
+  by_key.reserve(pods.size());
+  for (const json* p : pods) by_key[key_of(*p)] = p;
   std::map<std::string, const json*> nodes;
-  for (const auto& n : snap.nodes) nodes[n["metadata"]["name"]] = &n;
+  for (const json* n : refs.nodes) nodes[(*n)["metadata"]["name"]] = n;
 
   // Devices and addresses in use by live pods.
   std::map<std::string, std::set<int>> gpus_used;
   std::set<std::string> ips_used;
-  for (const auto& p : pods) {
+  for (const json* pp : pods) {
+    const json& p = *pp;
     if (terminal(p) || !p["spec"].contains("nodeName")) continue;
     std::stringstream ids(str(p, "/metadata/annotations/kai.dev~1gpu-ids"_json_pointer));
     for (std::string id; std::getline(ids, id, ',');) {
@@ -205,8 +218,8 @@ void LocalCluster::schedule(ControllerPass& pass) {
       }
       st["containerStatuses"] = cs;
     }
-    *it->second = store_->update(api::pods(), pod);
-    pass.events.record(*it->second, "Normal", "Scheduled", "Successfully assigned " + key + " to " + node, "volcano");
+    pass.events.record(ws.update(api::pods(), pod), "Normal", "Scheduled", "Successfully assigned " + key + " to " + node,
+                       "volcano");
   }
   for (const auto& key : result.evicted) {
     auto it = by_key.find(key);
@@ -216,7 +229,10 @@ void LocalCluster::schedule(ControllerPass& pass) {
   }
   // PodGroup phases, conditions and task counts.
   std::map<std::string, std::array<int, 3>> counts;  // running, succeeded, failed
-  for (const auto& p : pods) {
+  for (const json* pp : pods) {
+    const json& p = *pp;
+    // (An evicted pod with no process was deleted just now.)
+    if (!result.evicted.empty() && !ws.peek(api::pods(), p["metadata"]["namespace"], p["metadata"]["name"])) continue;
     const std::string group = str(p, "/metadata/annotations/scheduling.k8s.io~1group-name"_json_pointer);
     if (group.empty()) continue;
     auto& c = counts[p["metadata"]["namespace"].get<std::string>() + "/" + group];
@@ -225,9 +241,9 @@ void LocalCluster::schedule(ControllerPass& pass) {
     if (ph == "Succeeded") ++c[1];
     if (ph == "Failed") ++c[2];
   }
-  for (auto pg : snap.podgroups) {
-    const std::string key = key_of(pg);
-    json st = pg.value("status", json::object());
+  for (const json* pgp : podgroups) {
+    const std::string key = key_of(*pgp);
+    const json st = pgp->value("status", json::object());
     json want = st;
     if (auto it = result.podgroup_phases.find(key); it != result.podgroup_phases.end()) want["phase"] = it->second;
     if (auto it = result.podgroup_conditions.find(key); it != result.podgroup_conditions.end()) {
@@ -259,8 +275,9 @@ void LocalCluster::schedule(ControllerPass& pass) {
     want["succeeded"] = c[1];
     want["failed"] = c[2];
     if (want != st) {
+      json pg = *pgp;
       pg["status"] = want;
-      store_->update(api::podgroups(), pg);
+      ws.update(api::podgroups(), pg);
     }
   }
   for (const auto& ev : result.events) {
@@ -275,17 +292,45 @@ void LocalCluster::schedule(ControllerPass& pass) {
 void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_launch, double& wake_in) {
   const auto now = std::chrono::system_clock::now();
   live_jobs_.clear();
-  for (auto pod : store_->list(api::pods())) {
-    if (!terminal(pod)) {
-      for (const auto& r : pod["metadata"].value("ownerReferences", json::array())) live_jobs_.insert(r.value("uid", std::string()));
+  static const json kNone = json::object();
+  for (const json* current : pass.store.view(api::pods())) {
+    const json& md = (*current)["metadata"];
+    if (!terminal(*current)) {
+      if (auto refs = md.find("ownerReferences"); refs != md.end() && refs->is_array()) {
+        for (const auto& r : *refs) live_jobs_.insert(r.value("uid", std::string()));
+      }
     }
-    if (!pod["spec"].contains("nodeName")) continue;
-    const json& a = pod["metadata"].value("annotations", json::object());
+    if (!(*current)["spec"].contains("nodeName")) continue;
+    auto ann_it = md.find("annotations");
+    const json& cur_ann = ann_it != md.end() && ann_it->is_object() ? *ann_it : kNone;
+    // Only cheap checks on the working set's object; a copy only for a pod that may change.
+    if (terminal(*current) && !md.contains("deletionTimestamp")) continue;
+    if (cur_ann.contains(ann::kSimulateDuration) && str(*current, "/status/phase"_json_pointer) != "Running" &&
+        !md.contains("deletionTimestamp")) {
+      continue;
+    }
+    const bool deleting_now = md.contains("deletionTimestamp");
+    if (cur_ann.contains(ann::kSimulateDuration) && !deleting_now) {
+      double secs = parse_go_duration(cur_ann.value(ann::kSimulateDuration, std::string()));
+      if (secs < 0) secs = 0;
+      auto end = parse_time(str(*current, "/status/startTime"_json_pointer)) +
+                 std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+      if (end > now) {
+        double left = std::chrono::duration<double>(end - now).count();
+        wake_in = wake_in < 0 ? left : std::min(wake_in, left);
+        continue;
+      }
+    } else if (!deleting_now) {
+      const std::string sup = cur_ann.value(ann::kSupervisor, std::string());
+      if (!sup.empty() && supervisor_alive(sup)) continue;
+    }
+    json pod = *current;  // `current` may change under an update below; `pod` does not
+    const json& a = pod["metadata"].contains("annotations") ? std::as_const(pod)["metadata"]["annotations"] : kNone;
     const bool deleting = pod["metadata"].contains("deletionTimestamp");
     const std::string phase = str(pod, "/status/phase"_json_pointer, "Pending");
     if (a.contains(ann::kSimulateDuration)) {
       if (deleting) {
-        store_->remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
+        pass.store.remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
         continue;
       }
       if (phase != "Running") continue;
@@ -308,14 +353,14 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
                          {"startedAt", str(pod, "/status/startTime"_json_pointer)},
                          {"finishedAt", pass.now}}}};
       }
-      store_->update(api::pods(), pod);
+      pass.store.update(api::pods(), pod);
       continue;
     }
     if (terminal(pod) && !deleting) continue;
     const std::string sup = a.value(ann::kSupervisor, std::string());
     if (sup.empty()) {
       if (deleting) {
-        store_->remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
+        pass.store.remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
       } else if (!terminal(pod) && !supervisor_command_.empty()) {
         to_launch.push_back(pod);
       }
@@ -325,12 +370,12 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
     // The supervisor is gone (killed, machine rebooted) or never started.
     runtime::kill_pod_leftovers(pod_dir(pod));
     if (deleting) {
-      store_->remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
+      pass.store.remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
       continue;
     }
     if (sup.rfind("launching:", 0) == 0) {
       pod["metadata"]["annotations"].erase(ann::kSupervisor);  // relaunched below
-      store_->update(api::pods(), pod);
+      pass.store.update(api::pods(), pod);
       continue;
     }
     pod["status"]["phase"] = "Failed";
@@ -342,7 +387,7 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
       cs["ready"] = false;
       cs["state"] = {{"terminated", {{"exitCode", 137}, {"reason", "Error"}, {"finishedAt", pass.now}}}};
     }
-    store_->update(api::pods(), pod);
+    pass.store.update(api::pods(), pod);
     pass.events.record(pod, "Warning", "SupervisorLost", pod["status"]["message"], "kai-runtime");
   }
 }
@@ -352,24 +397,41 @@ ReconcileStats LocalCluster::reconcile() {
   const auto started = std::chrono::steady_clock::now();
   std::vector<PodToStop> stops;
   std::vector<json> launches;
+  std::set<std::string> job_uids;
   double wake_in = -1;
-  for (int pass_no = 0; pass_no < 20; ++pass_no) {
-    const int64_t before = store_->current_resource_version();
-    std::vector<json> to_launch;
-    store_->transact([&] {
-      EventRecorder recorder(*store_);
-      ControllerPass pass{*store_, recorder, now_rfc3339(), {}};
-      to_launch.clear();
+  // All passes run on one working set in one transaction; only the final state of what changed
+  // is written (a pod made, bound and started here is one row).
+  store_->transact([&] {
+    stops.clear();
+    launches.clear();
+    stats.passes = 0;
+    WorkingSet ws(*store_);
+    EventRecorder recorder(ws);
+    const std::string now = now_rfc3339();
+    for (int pass_no = 0; pass_no < 20; ++pass_no) {
+      const int64_t before = ws.mutations();
+      std::vector<json> to_launch;
+      ControllerPass pass{ws, recorder, now, {}};
       wake_in = -1;
+      const auto T0 = std::chrono::steady_clock::now();
       observe_runtime(pass, to_launch, wake_in);
-      sync_jobs(pass);
+      const auto T1 = std::chrono::steady_clock::now();
+      // The first pass looks at every job (time passes, other processes write); later ones only
+      // at jobs whose objects the pass before changed.
+      std::set<std::string> touched = ws.take_touched();
+      sync_jobs(pass, pass_no == 0 ? nullptr : &touched);
+      const auto T2 = std::chrono::steady_clock::now();
       schedule(pass);
+      const auto T3 = std::chrono::steady_clock::now();
       sync_queues(pass);
-      // Claim the pods this process will start, so a concurrent reconcile does not start them too.
-      // (Fresh copies: the controllers may have updated these pods since observe_runtime.)
-      std::vector<json> claimed;
+      const auto T4 = std::chrono::steady_clock::now();
+      using ms = std::chrono::duration<double, std::milli>;
+      spdlog::debug("reconcile pass {}: runtime {:.1f} ms, jobs {:.1f} ms, scheduler {:.1f} ms, queues {:.1f} ms", pass_no,
+                    ms(T1 - T0).count(), ms(T2 - T1).count(), ms(T3 - T2).count(), ms(T4 - T3).count());
+      // Claim the pods this process will start, so a concurrent reconcile does not start them
+      // too. (Current copies: the controllers may have changed these pods since.)
       for (const auto& stale : to_launch) {
-        auto cur = store_->find(api::pods(), stale["metadata"]["namespace"], stale["metadata"]["name"]);
+        const json* cur = ws.peek(api::pods(), stale["metadata"]["namespace"], stale["metadata"]["name"]);
         if (!cur || (*cur)["metadata"].value("uid", std::string()) != stale["metadata"].value("uid", std::string())) continue;
         json pod = *cur;
         if (terminal(pod) || pod["metadata"].contains("deletionTimestamp") ||
@@ -377,15 +439,25 @@ ReconcileStats LocalCluster::reconcile() {
           continue;
         }
         pod["metadata"]["annotations"][ann::kSupervisor] = "launching:" + std::to_string(std::time(nullptr));
-        claimed.push_back(store_->update(api::pods(), pod));
+        launches.push_back(ws.update(api::pods(), pod));
       }
-      to_launch = std::move(claimed);
-      for (auto& s : pass.stops) stops.push_back(std::move(s));
-    });
-    for (auto& p : to_launch) launches.push_back(std::move(p));
-    ++stats.passes;
-    if (store_->current_resource_version() == before) break;
-  }
+      for (auto& st : pass.stops) stops.push_back(std::move(st));
+      ++stats.passes;
+      if (ws.mutations() == before) break;
+    }
+    const auto F0 = std::chrono::steady_clock::now();
+    stats.written = ws.flush();
+    spdlog::debug("reconcile: wrote {} object(s) in {:.1f} ms", stats.written,
+                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - F0).count());
+    job_uids.clear();
+    for (const json* job : ws.view(api::jobs())) job_uids.insert((*job)["metadata"].value("uid", std::string()));
+    // What reconcile_if_needed remembers: the supervisors of pods not finished.
+    last_supervisors_.clear();
+    for (const json* pod : ws.view(api::pods())) {
+      const std::string sup = str(*pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
+      if (!sup.empty() && !terminal(*pod)) last_supervisors_.push_back(sup);
+    }
+  });
   for (const auto& pod : launches) {
     try {
       launch_supervisor(pod);
@@ -413,6 +485,19 @@ ReconcileStats LocalCluster::reconcile() {
     for (const auto& e : std::filesystem::directory_iterator(netns_dir, ec)) {
       if (e.path().extension() == ".lock" || live_jobs_.count(e.path().filename().string())) continue;
       runtime::release_job_netns(e.path());
+    }
+  }
+  // A job's own files ($KAI_HOME/jobs/<ns>/<job>.<uid>: its ssh key pair) go with the job.
+  const auto jobs_dir = home_ / "jobs";
+  if (std::filesystem::is_directory(jobs_dir, ec)) {
+    for (const auto& ns_dir : std::filesystem::directory_iterator(jobs_dir, ec)) {
+      std::error_code ec2;
+      for (const auto& d : std::filesystem::directory_iterator(ns_dir.path(), ec2)) {
+        const std::string n = d.path().filename().string();
+        const auto dot = n.rfind('.');
+        if (dot == std::string::npos || job_uids.count(n.substr(dot + 1))) continue;
+        std::filesystem::remove_all(d.path(), ec2);
+      }
     }
   }
   stats.wake_in_seconds = wake_in;
@@ -476,11 +561,7 @@ ReconcileStats LocalCluster::reconcile_if_needed() {
   json j = {{"resourceVersion", store_->current_resource_version()},
             {"wakeAt", stats.wake_in_seconds < 0 ? 0.0 : unix_now() + stats.wake_in_seconds},
             {"supervisors", json::array()}};
-  store::ListOptions lo;
-  for (const auto& pod : store_->list(api::pods(), lo)) {
-    const std::string sup = str(pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
-    if (!sup.empty() && !terminal(pod)) j["supervisors"].push_back(sup);
-  }
+  for (const auto& sup : last_supervisors_) j["supervisors"].push_back(sup);
   const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);

@@ -133,6 +133,15 @@ fs::path root_copy(const fs::path& dir, const std::string& file) {
   return dir / "root" / fs::path(file).relative_path();
 }
 
+// The entry of pod.mount_dirs that holds `file` (or is it), if any.
+const std::string* mount_dir_of(const PodRun& pod, const std::string& file) {
+  for (const auto& d : pod.mount_dirs) {
+    const fs::path rel = fs::path(file).lexically_normal().lexically_relative(fs::path(d).lexically_normal());
+    if (!rel.empty() && *rel.begin() != "..") return &d;
+  }
+  return nullptr;
+}
+
 void validate(const PodRun& pod) {
   std::vector<FieldCause> causes;
   if (pod.dir.empty()) causes.push_back({"dir", "Required value"});
@@ -150,13 +159,16 @@ void validate(const PodRun& pod) {
   };
   check_containers(pod.init_containers, "init_containers");
   check_containers(pod.containers, "containers");
-  for (std::size_t i = 0; i < pod.files.size(); ++i) {
-    fs::path p(pod.files[i].first);
+  auto check_path = [&](const std::string& path, const std::string& field) {
+    fs::path p(path);
     bool dotdot = std::any_of(p.begin(), p.end(), [](const fs::path& part) { return part == ".."; });
     if (!p.is_absolute() || dotdot || p.relative_path().empty()) {
-      causes.push_back({"files[" + std::to_string(i) + "]",
-                        "Invalid value: \"" + pod.files[i].first + "\": must be an absolute file path without '..'"});
+      causes.push_back({field, "Invalid value: \"" + path + "\": must be an absolute path without '..', not /"});
     }
+  };
+  for (std::size_t i = 0; i < pod.files.size(); ++i) check_path(pod.files[i].path, "files[" + std::to_string(i) + "]");
+  for (std::size_t i = 0; i < pod.mount_dirs.size(); ++i) {
+    check_path(pod.mount_dirs[i], "mount_dirs[" + std::to_string(i) + "]");
   }
   if (pod.network == NetworkMode::kJobNamespace && pod.job_netns.empty()) {
     causes.push_back({"job_netns", "Required value: network mode JobNamespace needs it"});
@@ -289,15 +301,23 @@ std::optional<std::string> Supervisor::ensure_ready() {
   try {
     if (!files_ready_) {
       detail::make_private_dirs(dir_);
-      std::vector<std::pair<std::string, std::string>> files;
-      if (!pod_.hosts_file.empty()) files.emplace_back("/etc/hosts", pod_.hosts_file);
+      std::vector<PodFile> files;
+      if (!pod_.hosts_file.empty()) files.push_back({"/etc/hosts", pod_.hosts_file, 0644});
       files.insert(files.end(), pod_.files.begin(), pod_.files.end());
       binds_.clear();
-      for (const auto& [path, contents] : files) {
-        fs::path copy = root_copy(dir_, path);
-        // Readable by the pod whatever user it switches to; dir itself is 0700.
-        detail::write_file(copy, contents, 0644);
-        if (visible_path(pod_, path) == fs::path(path)) binds_.emplace_back(copy.string(), path);
+      // Whole directories first: files under them come with them, never one by one.
+      for (const auto& d : pod_.mount_dirs) {
+        fs::path copy = root_copy(dir_, d);
+        detail::make_private_dirs(copy);
+        if (visible_path(pod_, d) == fs::path(d)) binds_.emplace_back(copy.string(), d);
+      }
+      for (const auto& f : files) {
+        fs::path copy = root_copy(dir_, f.path);
+        // dir itself is 0700; the mode says who else may read the file once it is mounted.
+        detail::write_file(copy, f.contents, f.mode);
+        if (!mount_dir_of(pod_, f.path) && visible_path(pod_, f.path) == fs::path(f.path)) {
+          binds_.emplace_back(copy.string(), f.path);
+        }
       }
       files_ready_ = true;
     }
@@ -676,7 +696,13 @@ const char* to_string(NetworkMode m) {
 }
 
 fs::path visible_path(const PodRun& pod, const std::string& file) {
-  if (pod.network != NetworkMode::kHostAddress && detail::mountable_file(file)) return file;
+  if (pod.network != NetworkMode::kHostAddress) {
+    if (const std::string* d = mount_dir_of(pod, file)) {
+      if (detail::mountable_dir(*d)) return file;
+    } else if (detail::mountable_file(file)) {
+      return file;
+    }
+  }
   return root_copy(fs::absolute(pod.dir), file);
 }
 

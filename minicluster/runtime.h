@@ -24,6 +24,13 @@ struct ContainerRun {
   std::filesystem::path log_path;         ///< stdout and stderr, appended
 };
 
+/// A file made visible inside the pod (PodRun::files).
+struct PodFile {
+  std::string path;       ///< absolute path inside the pod
+  std::string contents;
+  mode_t mode = 0644;     ///< 0644: readable whatever user the pod switches to; 0600 for secrets
+};
+
 /// How the pod's names resolve and where its ports live.
 enum class NetworkMode {
   kJobNamespace,  ///< a network namespace shared by the job's pods + private /etc/hosts
@@ -42,10 +49,16 @@ struct PodRun {
   std::string hostname;                         ///< UTS hostname when a UTS namespace is available
   /// Contents of the pod's private /etc/hosts ("" = keep the host's).
   std::string hosts_file;
-  /// Extra files to make visible inside the pod (e.g. /etc/volcano/<task>.host): absolute path
-  /// inside the pod -> contents. Bind-mounted where a mount namespace is available; otherwise
-  /// written under dir/root/<path> and the mode reports it.
-  std::vector<std::pair<std::string, std::string>> files;
+  /// Extra files to make visible inside the pod (e.g. /etc/volcano/<task>.host). Each is always
+  /// written at dir/root/<path>; where a mount namespace is available and <path> is a file on
+  /// this machine, it is also bind-mounted over <path> (see visible_path).
+  std::vector<PodFile> files;
+  /// Directories mounted as a whole, as a Kubernetes volume is at its mount path (e.g. the ssh
+  /// plugin's /root/.ssh): where a mount namespace is available and the directory exists on
+  /// this machine, dir/root/<dir> (the `files` under it, nothing else) is bind-mounted over it,
+  /// hiding what the host has there; else the files stay under dir/root/<dir> only. Files under
+  /// such a directory are never mounted one by one.
+  std::vector<std::string> mount_dirs;
   NetworkMode network = NetworkMode::kHostHosts;
   /// kJobNamespace: the file the job's network namespace is (or will be) bind-mounted at.
   std::filesystem::path job_netns;
@@ -97,7 +110,8 @@ NetworkMode probe_network_mode();
 
 /// Where the pod's processes see `file` (a path of PodRun::files, or "/etc/hosts"): the path
 /// itself when run_pod bind-mounts it (kJobNamespace and kHostHosts, and the path exists on the
-/// host, since a mount needs an existing target), else the copy at dir/root/<path>.
+/// host, since a mount needs an existing target; for a file under one of PodRun::mount_dirs,
+/// when that directory exists), else the copy at dir/root/<path>.
 std::filesystem::path visible_path(const PodRun& pod, const std::string& file);
 
 /// Removes a job's network namespace (kJobNamespace): detaches the bind mount at `job_netns`

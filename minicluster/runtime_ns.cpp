@@ -274,6 +274,11 @@ bool mountable_file(const std::string& target) {
   return ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+bool mountable_dir(const std::string& target) {
+  struct stat st{};
+  return ::stat(target.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 UniqueFd open_job_netns(const fs::path& job_netns) {
   if (job_netns.empty()) throw Error::invalid("network mode JobNamespace needs the job_netns path");
   make_private_dirs(job_netns.parent_path());

@@ -68,6 +68,8 @@ std::string describe_ns_failure(const ChildFailure& f, const NsPlan& plan, const
 
 /// True for a regular file a bind mount can cover (mounts need an existing target).
 bool mountable_file(const std::string& target);
+/// True for a directory a bind mount can cover.
+bool mountable_dir(const std::string& target);
 
 /// Opens the job's network namespace at `job_netns`, creating it when absent: a helper child
 /// unshares a network namespace, brings `lo` up and bind-mounts /proc/self/ns/net onto the file

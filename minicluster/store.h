@@ -68,6 +68,19 @@ class Store {
   /// name is empty (5 random [a-z0-9] chars appended). Returns the stored object.
   /// Throws kai::Error AlreadyExists `<qualified_plural> "<name>" already exists`.
   json create(const api::ResourceInfo& res, json obj);
+  /// create(), keeping the metadata.uid the caller set (a new one when it has none): for the
+  /// reconcile's working set, which hands out uids before its objects reach the store. Only
+  /// inside transact(), whose transaction must be abandoned (rethrow) when this throws.
+  json create_with_uid(const api::ResourceInfo& res, json obj);
+  /// A fresh random UUID v4, as create() assigns.
+  static std::string new_uid();
+  /// An object named by resource key (ResourceInfo::key()), namespace and name.
+  struct ObjectRef {
+    std::string resource, ns, name;
+  };
+  /// Every object that the object with this uid owns, directly or through others (what remove()
+  /// would delete with it), breadth first.
+  std::vector<ObjectRef> dependents(const std::string& uid) const;
   /// Creates many objects in one transaction (all or nothing). Returns them stored.
   std::vector<json> create_many(const api::ResourceInfo& res, std::vector<json> objs);
 
@@ -112,6 +125,8 @@ class Store {
   sqlite3* db_ = nullptr;
   std::filesystem::path path_;
   int tx_depth_ = 0;
+  mutable int64_t rv_next_ = -1;   // in a transaction: the last resourceVersion handed out (-1: not read)
+  mutable int64_t rv_saved_ = -1;  // the counter's value in the database
   bool migrating_ = false;  // summaries are brought up to date by the migration itself
   int wal_frames_ = 0;       // frames in the WAL after this connection's last commit
   bool busy_no_wait_ = false;  // the busy handler gives up at once (while checkpointing)

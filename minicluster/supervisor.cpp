@@ -12,6 +12,7 @@
 #include "minicluster/controller.h"
 #include "minicluster/job_plugins.h"
 #include "minicluster/local_cluster.h"
+#include "minicluster/ssh_keys.h"
 
 namespace kai::minicluster {
 namespace {
@@ -64,6 +65,12 @@ std::string substitute_all(std::string v, const std::vector<std::pair<std::strin
   return v;
 }
 
+/// $KAI_HOME/jobs/<ns>/<job>.<uid>: what the runtime keeps per job (the ssh plugin's key).
+std::filesystem::path job_dir(const LocalCluster& cluster, const json& job) {
+  return cluster.home() / "jobs" / job["metadata"].value("namespace", std::string("default")) /
+         (job["metadata"].value("name", std::string()) + "." + job["metadata"].value("uid", std::string()));
+}
+
 /// Marks the pod Failed because it could not be started (nothing ran).
 void fail_unstartable(LocalCluster& cluster, const std::string& ns, const std::string& name, const std::string& uid,
                       const std::string& message) {
@@ -90,8 +97,10 @@ void fail_unstartable(LocalCluster& cluster, const std::string& ns, const std::s
     }
     pod["status"]["containerStatuses"] = cs;
     st.update(api::pods(), pod);
-    EventRecorder ev(st);
+    WorkingSet ws(st);
+    EventRecorder ev(ws);
     ev.record(pod, "Warning", "Failed", message, "kai-runtime");
+    ws.flush();
   });
 }
 
@@ -126,9 +135,11 @@ class StoreObserver : public runtime::PodObserver {
                                                  {{"type", "ContainersReady"}, {"status", "True"}},
                                                  {{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", now}}});
       st.update(api::pods(), pod);
-      EventRecorder ev(st);
+      WorkingSet ws(st);
+      EventRecorder ev(ws);
       ev.record(pod, "Normal", "Started", "Started the pod's processes (" + std::string(runtime::to_string(network)) + ")",
                 "kai-runtime");
+      ws.flush();
     });
   }
 
@@ -257,9 +268,19 @@ int supervise(LocalCluster& cluster, const std::string& ns, const std::string& n
     run.termination_grace_seconds = pod["spec"].value("terminationGracePeriodSeconds", 30);
     run.hostname = pod["spec"].value("hostname", name);
     run.network = mode;
+    std::string key_dir;
     if (!job.is_null()) {
-      run.job_netns = cluster.home() / "run" / "netns" / job["metadata"].value("uid", std::string("none"));
+      const std::string job_uid = job["metadata"].value("uid", std::string("none"));
+      run.job_netns = cluster.home() / "run" / "netns" / job_uid;
       run.files = svc_files(job);
+      key_dir = ssh_key_dir(job);
+      if (!key_dir.empty()) {
+        // One key pair per job, made by whichever of its pods' supervisors comes first.
+        const auto key_file = job_dir(cluster, job) / "ssh" / "id_rsa";
+        auto ssh = ssh_files(job, [&] { return job_private_key(key_file); });
+        run.files.insert(run.files.end(), ssh.begin(), ssh.end());
+        run.mount_dirs.push_back(key_dir);
+      }
     }
     // /etc/hosts: every pod of the gang by its svc name, as cluster DNS would answer.
     std::string hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
@@ -279,6 +300,13 @@ int supervise(LocalCluster& cluster, const std::string& ns, const std::string& n
     run.hosts_file = hosts;
     std::sort(subs.begin(), subs.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
     if (mode != runtime::NetworkMode::kHostAddress) subs.clear();
+    // Host names in the svc files and the ssh config resolve nowhere without a private /etc/hosts.
+    for (auto& f : run.files) {
+      if (key_dir.empty() || f.path.rfind(key_dir + "/", 0) != 0 || f.path == key_dir + "/config") {
+        f.contents = substitute_all(f.contents, subs);
+      }
+    }
+    const std::string pod_root = (std::filesystem::absolute(run.dir) / "root").string();
     // Where relative paths in a command resolve: the container's workingDir, else the directory
     // the job was submitted from (kai runs processes on the host, not images).
     const std::string submit_dir = str(pod, "/metadata/annotations/kai.dev~1working-dir"_json_pointer);
@@ -293,6 +321,11 @@ int supervise(LocalCluster& cluster, const std::string& ns, const std::string& n
                              "the command must be given");
       }
       r.env = container_env(pod, c, subs);
+      // Where the pod's files are whether mounted or not: ${KAI_POD_ROOT}/etc/volcano/<task>.host
+      // reads the svc plugin's host file here and, with the variable unset, on Volcano.
+      if (std::none_of(r.env.begin(), r.env.end(), [](const std::string& kv) { return kv.rfind("KAI_POD_ROOT=", 0) == 0; })) {
+        r.env.push_back("KAI_POD_ROOT=" + pod_root);
+      }
       r.working_dir = c.value("workingDir", submit_dir);
       r.log_path = run.dir / (r.name + ".log");
       return r;

@@ -408,7 +408,7 @@ void parse_index(ModelTask& t) {
 
 class ModelBuilder {
  public:
-  ModelBuilder(const Snapshot& s, const std::string& file, const ObjectPositions* pos) : s_(s), file_(file), pos_(pos) {}
+  ModelBuilder(const SnapshotRefs& s, const std::string& file, const ObjectPositions* pos) : s_(s), file_(file), pos_(pos) {}
 
   std::shared_ptr<const SnapshotModel> build() {
     auto m = std::make_shared<SnapshotModel>();
@@ -455,7 +455,7 @@ class ModelBuilder {
   void priority_classes() {
     std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < s_.priority_classes.size(); ++i) {
-      const json& o = s_.priority_classes[i];
+      const json& o = *s_.priority_classes[i];
       std::string ns, name;
       Reader r = open(o, "priority_classes", pos_ ? &pos_->priority_classes : nullptr, i, "PriorityClass", false, ns, name);
       const std::size_t at = pos_ ? pos_->priority_classes[i] : i;
@@ -477,7 +477,7 @@ class ModelBuilder {
   void nodes() {
     std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < s_.nodes.size(); ++i) {
-      const json& o = s_.nodes[i];
+      const json& o = *s_.nodes[i];
       std::string ns, name;
       Reader r = open(o, "nodes", pos_ ? &pos_->nodes : nullptr, i, "Node", false, ns, name);
       const std::size_t at = pos_ ? pos_->nodes[i] : i;
@@ -536,7 +536,7 @@ class ModelBuilder {
   void queues() {
     std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < s_.queues.size(); ++i) {
-      const json& o = s_.queues[i];
+      const json& o = *s_.queues[i];
       std::string ns, name;
       Reader r = open(o, "queues", pos_ ? &pos_->queues : nullptr, i, "Queue", false, ns, name);
       const std::size_t at = pos_ ? pos_->queues[i] : i;
@@ -573,7 +573,7 @@ class ModelBuilder {
   void podgroups() {
     std::map<std::string, std::size_t> seen;
     for (std::size_t i = 0; i < s_.podgroups.size(); ++i) {
-      const json& o = s_.podgroups[i];
+      const json& o = *s_.podgroups[i];
       std::string ns, name;
       Reader r = open(o, "podgroups", pos_ ? &pos_->podgroups : nullptr, i, "PodGroup", true, ns, name);
       const std::size_t at = pos_ ? pos_->podgroups[i] : i;
@@ -644,7 +644,7 @@ class ModelBuilder {
     m_->tasks.reserve(s_.pods.size());
     pending_tasks_.reserve(s_.pods.size());
     for (std::size_t i = 0; i < s_.pods.size(); ++i) {
-      const json& o = s_.pods[i];
+      const json& o = *s_.pods[i];
       std::string ns, name;
       Reader r = open(o, "pods", pos_ ? &pos_->pods : nullptr, i, "Pod", true, ns, name);
       const std::size_t at = pos_ ? pos_->pods[i] : i;
@@ -803,7 +803,7 @@ class ModelBuilder {
     m_->jobs_by_key = by_key(m_->jobs);
   }
 
-  const Snapshot& s_;
+  const SnapshotRefs& s_;
   const std::string& file_;
   const ObjectPositions* pos_;
   SnapshotModel* m_ = nullptr;
@@ -821,7 +821,21 @@ class ModelBuilder {
 
 std::shared_ptr<const SnapshotModel> build_model(const Snapshot& snapshot, const std::string& file,
                                                  const ObjectPositions* positions) {
-  return ModelBuilder(snapshot, file, positions).build();
+  SnapshotRefs refs;
+  auto borrow = [](const std::vector<json>& from, std::vector<const json*>& to) {
+    to.reserve(from.size());
+    for (const auto& o : from) to.push_back(&o);
+  };
+  borrow(snapshot.nodes, refs.nodes);
+  borrow(snapshot.queues, refs.queues);
+  borrow(snapshot.podgroups, refs.podgroups);
+  borrow(snapshot.pods, refs.pods);
+  borrow(snapshot.priority_classes, refs.priority_classes);
+  return ModelBuilder(refs, file, positions).build();
+}
+
+std::shared_ptr<const SnapshotModel> build_model(const SnapshotRefs& objects, const std::string& file) {
+  return ModelBuilder(objects, file, nullptr).build();
 }
 
 Snapshot snapshot_from_objects(const std::vector<json>& objects, const std::string& file) {

@@ -169,6 +169,9 @@ struct ObjectPositions {
 /// <message>`; without positions the object is named by its kind vector (`pods[3]`).
 std::shared_ptr<const SnapshotModel> build_model(const Snapshot& snapshot, const std::string& file,
                                                  const ObjectPositions* positions = nullptr);
+/// The same over objects the caller keeps (no copies): for the local cluster, whose objects
+/// live in a reconcile's working set.
+std::shared_ptr<const SnapshotModel> build_model(const SnapshotRefs& objects, const std::string& file);
 
 // ---- Kubernetes helpers the model and the predicates share ----
 

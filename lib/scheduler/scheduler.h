@@ -36,6 +36,11 @@ struct Snapshot {
   std::shared_ptr<const SnapshotModel> model;
 };
 
+/// A Snapshot's objects, borrowed: build_model(SnapshotRefs) reads them without copying.
+struct SnapshotRefs {
+  std::vector<const json*> nodes, queues, podgroups, pods, priority_classes;
+};
+
 /// One tier entry of the configuration: a plugin, its switches and its arguments.
 struct PluginOption {
   std::string name;

@@ -38,8 +38,10 @@ TEST_CASE("job submit creates each example job with Volcano's defaults") {
   CHECK(r.out ==
         "queue.scheduling.volcano.sh/research created\n"
         "queue.scheduling.volcano.sh/production created\n"
+        "priorityclass.scheduling.k8s.io/urgent created\n"
         "job.batch.volcano.sh/research-sweep created\n"
-        "job.batch.volcano.sh/production-train created\n");
+        "job.batch.volcano.sh/production-train created\n"
+        "job.batch.volcano.sh/production-urgent created\n");
 
   // Volcano's mutating webhook defaults: queue, maxRetry, task minAvailable/maxRetry, svc+ssh for mpi.
   auto mpi = parse(env.kai({"get", "vcjob", "mpi-hello", "-o", "json"}).out);
@@ -228,7 +230,7 @@ TEST_CASE("get, describe and delete work kubectl-style with short names and sele
   CHECK(env.kai({"get", "vj", "--field-selector", "metadata.name=research-sweep", "-o", "name"}).out ==
         "job.batch.volcano.sh/research-sweep\n");
   auto cc = env.kai({"get", "vj", "-o", "custom-columns=NAME:.metadata.name,QUEUE:.spec.queue"});
-  CHECK(cc.out.find("production-train   production\n") != std::string::npos);
+  CHECK(cc.out.find("production-train    production\n") != std::string::npos);
 
   auto some_missing = env.kai({"get", "vj", "research-sweep", "nope"});
   CHECK(some_missing.code == 1);

@@ -98,6 +98,8 @@ TEST_CASE("a gang that does not fit stays Pending with no pod started, then runs
   REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "4", "--gpus-per-node", "0"}).code == 0);
   REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("first", 2, 2, "2", "sleep 3")).code == 0);
   REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("second", 2, 2, "2", "echo second ran")).code == 0);
+  // Running once its supervisors have started its processes (asynchronously).
+  REQUIRE(env.kai({"job", "wait", "first", "--for", "Running", "--timeout", "20s"}).code == 0);
   auto first = get_json(env, {"get", "vcjob", "first"});
   auto second = get_json(env, {"get", "vcjob", "second"});
   CHECK(first["status"]["state"]["phase"] == "Running");
@@ -220,4 +222,23 @@ TEST_CASE("8 concurrent job submits lose nothing") {
     INFO(w.err);
     CHECK(w.code == 0);
   }
+}
+
+TEST_CASE("cluster reset stops every pod, and no job comes back to start more") {
+  KaiEnv env;
+  REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "4", "--gpus-per-node", "0"}).code == 0);
+  // A running gang, and one waiting for its resources: deleting the first one's pods must not
+  // let the second start (nor the first's pods be made again) while the reset runs.
+  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("running", 2, 2, "2", "sleep 300")).code == 0);
+  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("waiting", 2, 2, "2", "sleep 300")).code == 0);
+  REQUIRE(env.kai({"job", "wait", "running", "--for", "Running", "--timeout", "20s"}).code == 0);
+  const auto pids = supervisor_pids(env);
+  REQUIRE(pids.size() == 2);
+  REQUIRE(env.kai({"cluster", "reset"}).code == 0);
+  for (pid_t p : pids) CHECK_FALSE(alive(p));
+  // No supervisor of this KAI_HOME is left at all (none was started during the reset).
+  auto left = env.sh("sleep 0.5; pgrep -f -- '[_]_supervise --kai-home " + env.home() + " ' || true");
+  CHECK(left.out.empty());
+  auto mounts = env.sh("grep -c -- '" + env.home() + "' /proc/mounts || true");
+  CHECK(mounts.out == "0\n");
 }

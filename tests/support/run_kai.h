@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace kai::test {
 
@@ -177,6 +180,18 @@ inline std::string read_file(const std::string& path) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+/// Skips the running test case: prints "SKIPPED: <reason>" and, under ctest (whose test
+/// processes get KAI_TEST_SKIP_CODE, the code tests/CMakeLists.txt declares SKIP_RETURN_CODE),
+/// exits with that code at once so ctest reports the test as Skipped. Run by hand, the reason is
+/// a Catch WARN and the caller returns. Call it before starting anything that needs cleaning up;
+/// name such tests "... (skipped without X)" so the reason shows on ctest's line too.
+inline void skip_test(const std::string& reason) {
+  std::printf("SKIPPED: %s\n", reason.c_str());
+  std::fflush(stdout);
+  if (const char* code = std::getenv("KAI_TEST_SKIP_CODE"); code && *code) std::_Exit(std::atoi(code));
+  WARN("SKIPPED: " << reason);
 }
 
 inline std::string today_utc() {

@@ -1,0 +1,180 @@
+#include "minicluster/ssh_keys.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "lib/api/error.h"
+#include "minicluster/runtime_sys.h"
+
+namespace kai::minicluster {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct BnFree {
+  void operator()(BIGNUM* b) const { BN_free(b); }
+};
+using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
+using Bio = std::unique_ptr<BIO, BioFree>;
+using Bn = std::unique_ptr<BIGNUM, BnFree>;
+
+/// OpenSSL's first queued error, as text (the queue is cleared).
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  return buf;
+}
+
+/// Never prompts for a pass phrase: an encrypted key is refused.
+int no_passphrase(char*, int, int, void*) { return 0; }
+
+Pkey read_private_key(const std::string& pem) {
+  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (!bio) throw Error::internal("ssh key: " + openssl_error());
+  Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+  ERR_clear_error();
+  if (!key || !EVP_PKEY_is_a(key.get(), "RSA")) {
+    throw Error::invalid("ssh key: not an unencrypted PEM RSA private key");
+  }
+  return key;
+}
+
+void put_u32(std::string& out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+void put_string(std::string& out, const std::string& s) {
+  put_u32(out, static_cast<uint32_t>(s.size()));
+  out += s;
+}
+
+/// RFC 4251 mpint of a non-negative number: big-endian, a leading zero byte when the top bit is set.
+void put_mpint(std::string& out, const BIGNUM* n) {
+  std::string bytes(static_cast<std::size_t>(BN_num_bytes(n)), '\0');
+  BN_bn2bin(n, reinterpret_cast<unsigned char*>(bytes.data()));
+  if (!bytes.empty() && (static_cast<unsigned char>(bytes[0]) & 0x80)) bytes.insert(bytes.begin(), '\0');
+  put_string(out, bytes);
+}
+
+std::string base64(const std::string& in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string read_whole(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw Error::unavailable("cannot read the job's ssh key " + file.string() + ": " + std::strerror(errno));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string generate_rsa_private_key(int bits) {
+  Pkey key(EVP_RSA_gen(static_cast<unsigned int>(bits)));
+  if (!key) throw Error::internal("cannot generate an RSA key: " + openssl_error());
+  Bio bio(BIO_new(BIO_s_mem()));
+  if (!bio || PEM_write_bio_PrivateKey_traditional(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+    throw Error::internal("cannot encode an RSA key: " + openssl_error());
+  }
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string ssh_public_key(const std::string& private_pem) {
+  Pkey key = read_private_key(private_pem);
+  BIGNUM* n_raw = nullptr;
+  BIGNUM* e_raw = nullptr;
+  if (EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_N, &n_raw) != 1 ||
+      EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_E, &e_raw) != 1) {
+    BN_free(n_raw);
+    BN_free(e_raw);
+    throw Error::internal("ssh key: cannot read the RSA public numbers: " + openssl_error());
+  }
+  Bn n(n_raw), e(e_raw);
+  std::string blob;
+  put_string(blob, "ssh-rsa");
+  put_mpint(blob, e.get());
+  put_mpint(blob, n.get());
+  return "ssh-rsa " + base64(blob) + "\n";
+}
+
+std::string job_private_key(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) {
+    runtime::detail::make_private_dirs(file.parent_path());
+    const std::string pem = generate_rsa_private_key(2048);
+    unsigned char rnd[8];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) throw Error::internal("cannot name a temporary file: " + openssl_error());
+    std::string suffix;
+    for (unsigned char c : rnd) suffix += "0123456789abcdef"[c & 0xf];
+    const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid()) + "." + suffix;
+    {
+      runtime::detail::UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600));
+      if (!fd.valid()) {
+        throw Error::unavailable("cannot create " + tmp.string() + ": " + runtime::detail::errno_text(errno));
+      }
+      std::size_t done = 0;
+      while (done < pem.size()) {
+        ssize_t w = ::write(fd.get(), pem.data() + done, pem.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+          int err = errno;
+          ::unlink(tmp.c_str());
+          throw Error::unavailable("cannot write " + tmp.string() + ": " + runtime::detail::errno_text(err));
+        }
+        done += static_cast<std::size_t>(w);
+      }
+      if (::fsync(fd.get()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw Error::unavailable("cannot write " + tmp.string() + ": " + runtime::detail::errno_text(err));
+      }
+    }
+    // link(2) never replaces: the first of concurrent callers wins and everyone reads its key.
+    int rc = ::link(tmp.c_str(), file.c_str());
+    int err = errno;
+    ::unlink(tmp.c_str());
+    if (rc != 0 && err != EEXIST) {
+      throw Error::unavailable("cannot create the job's ssh key " + file.string() + ": " + runtime::detail::errno_text(err));
+    }
+  }
+  std::string pem = read_whole(file);
+  try {
+    read_private_key(pem);
+  } catch (const Error&) {
+    throw Error::invalid("the job's ssh key " + file.string() + " holds no PEM RSA private key (delete it to make a new one)");
+  }
+  return pem;
+}
+
+}  // namespace kai::minicluster
