@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "lib/api/resources.h"
 #include "minicluster/local_cluster.h"
 
@@ -23,6 +25,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--nodes")) nodes = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--jobs")) jobs = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--pods-per-job")) per_job = std::atoi(argv[i + 1]);
+  }
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "-v")) spdlog::set_level(spdlog::level::debug);  // per-pass timings
   }
   char tmpl[] = "/tmp/kai-bench-local.XXXXXX";
   if (!mkdtemp(tmpl)) return 1;

@@ -74,6 +74,7 @@ struct PodEvent {
   std::string event;  ///< PodFailed, PodEvicted, TaskCompleted, PodRunning, Unknown
   std::string task;
   int exit_code = 0;
+  std::string pod;  ///< for PodEvicted
 };
 
 /// The job controller's view of one job during a sync.
@@ -137,6 +138,23 @@ struct JobSync {
   /// phase acted on in the pod's kai.dev/observed-phase annotation.
   std::vector<PodEvent> observe_pods() {
     std::vector<PodEvent> events;
+    // Pods a user deleted (LocalCluster::note_eviction): PodEvicted, unless from an older version.
+    if (job["metadata"].contains("annotations") && job["metadata"]["annotations"].contains(ann::kEvictedPods)) {
+      json& jann = job["metadata"]["annotations"];
+      json list = json::parse(jann[ann::kEvictedPods].is_string() ? jann[ann::kEvictedPods].get<std::string>() : "[]",
+                              nullptr, false);
+      for (const auto& e : list.is_array() ? list : json::array()) {
+        int v = 0;
+        try {
+          v = std::stoi(e.value("version", std::string("0")));
+        } catch (const std::exception&) {
+        }
+        if (v >= version()) events.push_back({"PodEvicted", e.value("task", std::string()), 0, e.value("pod", std::string())});
+      }
+      jann.erase(ann::kEvictedPods);
+      if (jann.empty()) job["metadata"].erase("annotations");
+      job_changed = true;
+    }
     for (auto& pod : pods) {
       if (pod_version(pod) < version() || terminating(pod)) continue;  // out of sync: SyncJob only
       const std::string cur = pod_phase(pod);
@@ -147,7 +165,7 @@ struct JobSync {
         int code = 1;
         const json& cs = pod.value("/status/containerStatuses"_json_pointer, json::array());
         if (!cs.empty()) code = cs[0].value("/state/terminated/exitCode"_json_pointer, 1);
-        events.push_back({"PodFailed", task, code});
+        events.push_back({"PodFailed", task, code, ""});
       } else if (cur == "Succeeded") {
         bool all = true;
         int n = 0;
@@ -157,9 +175,9 @@ struct JobSync {
           if (pod_phase(p) != "Succeeded") all = false;
         }
         const json* ts = task_spec(task);
-        if (all && ts && n >= ts->value("replicas", 0)) events.push_back({"TaskCompleted", task, 0});
+        if (all && ts && n >= ts->value("replicas", 0)) events.push_back({"TaskCompleted", task, 0, ""});
       } else if (cur == "Running") {
-        events.push_back({"PodRunning", task, 0});
+        events.push_back({"PodRunning", task, 0, ""});
       }
       pod["metadata"]["annotations"][ann::kObservedPhase] = cur;
       pod = pass.store.update(api::pods(), pod);
@@ -539,6 +557,9 @@ struct JobSync {
           pass.events.record(job, "Warning", "PodFailed",
                              "Task " + ev.task + " had a pod fail with exit code " + std::to_string(ev.exit_code) +
                                  "; policy action " + a);
+        } else if (ev.event == "PodEvicted") {
+          pass.events.record(job, "Warning", "PodEvicted",
+                             "Pod " + ev.pod + " of task " + ev.task + " was deleted; policy action " + a);
         }
         break;
       }

@@ -34,6 +34,9 @@ inline constexpr const char* kGpuIds = "kai.dev/gpu-ids";
 inline constexpr const char* kWorkingDir = "kai.dev/working-dir";
 /// How the pod's names resolve: JobNamespace, HostHosts or HostAddress (runtime::NetworkMode).
 inline constexpr const char* kNetwork = "kai.dev/network";
+/// On a job: pods of it that a user deleted since its last sync, as a JSON array of
+/// {"pod", "task", "version"}; the job controller turns each into a PodEvicted event.
+inline constexpr const char* kEvictedPods = "kai.dev/evicted-pods";
 }  // namespace ann
 
 /// Records events once: an event of an object with a reason and message it already has is not

@@ -204,6 +204,34 @@ json LocalCluster::merge_patch(const api::ResourceInfo& res, const std::string& 
   return stored;
 }
 
+/// A pod of a job deleted by a user is, to the job controller, a PodEvicted event (volcano.md
+/// §2.6: "pod delete -> PodEvicted"). The pod itself is gone by the time the controller runs, so
+/// the event waits on the job, in annotation kai.dev/evicted-pods, for the next sync.
+void LocalCluster::note_eviction(const json& pod) {
+  const std::string phase = pod.value("/status/phase"_json_pointer, std::string("Pending"));
+  if (phase == "Succeeded" || phase == "Failed") return;
+  const json& md = pod["metadata"];
+  for (const auto& ref : md.value("ownerReferences", json::array())) {
+    if (ref.value("kind", std::string()) != "Job" || !ref.value("controller", false)) continue;
+    auto job = store_->find(api::jobs(), md.value("namespace", std::string("default")), ref.value("name", std::string()));
+    if (!job || (*job)["metadata"].value("uid", std::string()) != ref.value("uid", std::string())) return;
+    json& ann = (*job)["metadata"]["annotations"];
+    if (!ann.is_object()) ann = json::object();
+    json list = json::array();
+    if (ann.contains(ann::kEvictedPods) && ann[ann::kEvictedPods].is_string()) {
+      list = json::parse(ann[ann::kEvictedPods].get<std::string>(), nullptr, false);
+      if (!list.is_array()) list = json::array();
+    }
+    const json& pann = md.value("annotations", json::object());
+    list.push_back({{"pod", md.value("name", std::string())},
+                    {"task", pann.value("volcano.sh/task-spec", std::string())},
+                    {"version", pann.value("volcano.sh/job-version", std::string("0"))}});
+    ann[ann::kEvictedPods] = list.dump();
+    store_->update(api::jobs(), *job);
+    return;
+  }
+}
+
 json LocalCluster::remove(const api::ResourceInfo& res, const std::string& ns, const std::string& name) {
   json removed;
   std::vector<std::string> supervisors;
@@ -219,6 +247,7 @@ json LocalCluster::remove(const api::ResourceInfo& res, const std::string& ns, c
     };
     if (res.key() == api::pods().key()) {
       note(obj);
+      note_eviction(obj);
     } else if (res.key() == api::jobs().key() || res.key() == api::namespaces().key()) {
       store::ListOptions lo;
       lo.ns = res.key() == api::namespaces().key() ? name : ns;

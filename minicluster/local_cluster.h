@@ -100,6 +100,8 @@ class LocalCluster : public client::ResourceClient {
   /// handling of AbortJob/ResumeJob as far as this issue goes. The Command is deleted once run,
   /// as Volcano's controllers do.
   void execute_command(const json& cmd);
+  /// Records a user's deletion of a job's pod on the job, for the controller's PodEvicted.
+  void note_eviction(const json& pod);
 
   std::unique_ptr<store::Store> store_;
   std::filesystem::path home_;

@@ -2,5 +2,7 @@
 # Runs the benchmarks in bench/ and prints their figures (see README "Performance").
 set -euo pipefail
 build="${1:-build}"
-"$build/bench/bench_store"
-"$build/bench/bench_cli" "$build/cli/kai" 1000 50
+echo "== store"; "$build/bench/bench_store"
+echo "== CLI over 1,000 jobs"; "$build/bench/bench_cli" "$build/cli/kai" 1000 50
+echo "== scheduler session"; "$build/bench/bench_scheduler"
+echo "== local mode end to end"; "$build/bench/bench_local"

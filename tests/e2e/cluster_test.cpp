@@ -70,7 +70,7 @@ status:
   CHECK(bad.err.find("bad.yaml: document 1: expected a v1 Node, got kind \"Pod\"") != std::string::npos);
 }
 
-TEST_CASE("the first local command creates a default cluster; state files are private") {
+TEST_CASE("the first local command creates a default cluster, state files are private") {
   KaiEnv env;
   auto r = env.kai({"queue", "list"});
   REQUIRE(r.code == 0);

@@ -242,3 +242,39 @@ TEST_CASE("cluster reset stops every pod, and no job comes back to start more") 
   auto mounts = env.sh("grep -c -- '" + env.home() + "' /proc/mounts || true");
   CHECK(mounts.out == "0\n");
 }
+
+TEST_CASE("deleting a running pod is PodEvicted: the job policy restarts the job, without one the pod is made again") {
+  KaiEnv env;
+  const std::string spec = "  maxRetry: 3\n  policies:\n  - event: PodEvicted\n    action: RestartJob\n";
+  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("evictme", 2, 2, "100m", "sleep 300", spec)).code == 0);
+  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("plain", 1, 1, "100m", "sleep 300")).code == 0);
+  REQUIRE(env.kai({"job", "wait", "evictme", "--for", "Running", "--timeout", "20s"}).code == 0);
+  REQUIRE(env.kai({"job", "wait", "plain", "--for", "Running", "--timeout", "20s"}).code == 0);
+  const std::string old_uid = get_json(env, {"get", "pod", "evictme-worker-1"})["metadata"]["uid"];
+  const std::string plain_uid = get_json(env, {"get", "pod", "plain-worker-0"})["metadata"]["uid"];
+
+  REQUIRE(env.kai({"delete", "pod", "evictme-worker-0", "plain-worker-0"}).code == 0);
+  // RestartJob: the whole job restarts (the other pod too), retryCount 1, Running again.
+  json job;
+  for (int i = 0; i < 200; ++i) {
+    job = get_json(env, {"get", "vcjob", "evictme"});
+    if (job["status"].value("retryCount", 0) == 1 && job["status"]["state"]["phase"] == "Running") break;
+    ::usleep(100000);
+  }
+  INFO(env.kai({"job", "view", "evictme"}).out);
+  CHECK(job["status"]["retryCount"] == 1);
+  CHECK(job["status"]["state"]["phase"] == "Running");
+  CHECK(get_json(env, {"get", "pod", "evictme-worker-1"})["metadata"]["uid"] != old_uid);
+  const auto events = env.kai({"get", "events"}).out;
+  CHECK(events.find("Pod evictme-worker-0 of task worker was deleted; policy action RestartJob") != std::string::npos);
+  // No policy for the event: the controller only makes the missing pod again.
+  json plain;
+  for (int i = 0; i < 100; ++i) {
+    auto r = env.kai({"get", "pod", "plain-worker-0", "-o", "json"});
+    if (r.code == 0 && json::parse(r.out)["metadata"]["uid"] != plain_uid) break;
+    ::usleep(100000);
+  }
+  plain = get_json(env, {"get", "vcjob", "plain"});
+  CHECK(plain["status"].value("retryCount", 0) == 0);
+  CHECK(get_json(env, {"get", "pod", "plain-worker-0"})["metadata"]["uid"] != plain_uid);
+}

@@ -78,7 +78,7 @@ TEST_CASE("predicates: nodeSelector and required node affinity") {
   CHECK(check(two).empty());
 }
 
-TEST_CASE("predicates: taints and tolerations; PreferNoSchedule only scores") {
+TEST_CASE("predicates: taints and tolerations, PreferNoSchedule only scores") {
   auto tainted = [](const std::string& effect) {
     return with(node("n1", "8", "8Gi"), "/spec/taints", {{{"key", "gpu"}, {"value", "yes"}, {"effect", effect}}});
   };
@@ -180,7 +180,7 @@ TEST_CASE("node searches rotate their start, as kube-scheduler does") {
   CHECK(r.bound.at("ns/c-0") == "n001");
 }
 
-TEST_CASE("allocate pipelines onto releasing resources; the statement is kept when the job is pipelined") {
+TEST_CASE("allocate pipelines onto releasing resources, the statement is kept when the job is pipelined") {
   json leaving = pod("old", "other", "2", "1Gi", "n1", "Running");
   leaving["metadata"]["deletionTimestamp"] = "2024-05-01T11:59:00Z";
   const SessionResult r = run({node("n1", "2", "4Gi"), queue("default"), podgroup("job", 1), leaving, pod("job-0", "job", "1", "1Gi")});
@@ -198,7 +198,7 @@ TEST_CASE("a ready job with more replicas than minAvailable is committed, then g
   CHECK(r.podgroup_phases.at("ns/job") == "Inqueue");  // bound now, Running in the next session
 }
 
-TEST_CASE("enqueue moves Pending PodGroups to Inqueue; without enqueue, allocate does") {
+TEST_CASE("enqueue moves Pending PodGroups to Inqueue, without enqueue, allocate does") {
   std::vector<json> objects = {node("n1", "4", "8Gi"), queue("default"), podgroup("job", 1, "default", "Pending"),
                                pod("job-0", "job", "1", "1Gi")};
   SessionResult r = run(objects, conf("actions: enqueue\ntiers:\n- plugins:\n  - name: gang\n"));
@@ -213,7 +213,7 @@ TEST_CASE("enqueue moves Pending PodGroups to Inqueue; without enqueue, allocate
   CHECK(r.bound.empty());
 }
 
-TEST_CASE("backfill binds best-effort tasks; allocate leaves them alone") {
+TEST_CASE("backfill binds best-effort tasks, allocate leaves them alone") {
   const SessionResult r = run({node("n1", "1", "1Gi"), queue("default"), podgroup("job", 1), pod("be-0", "job", "", "")});
   CHECK(r.bound == std::map<std::string, std::string>{{"ns/be-0", "n1"}});
   const SessionResult a = run({node("n1", "1", "1Gi"), queue("default"), podgroup("job", 1), pod("be-0", "job", "", "")},
@@ -221,7 +221,7 @@ TEST_CASE("backfill binds best-effort tasks; allocate leaves them alone") {
   CHECK(a.bound.empty());
 }
 
-TEST_CASE("PodGroups whose queue does not exist keep their phase; pods of other schedulers only use their node") {
+TEST_CASE("PodGroups whose queue does not exist keep their phase, pods of other schedulers only use their node") {
   json other = pod("foreign", "job", "4", "1Gi", "n1", "Running");
   other["spec"]["schedulerName"] = "default-scheduler";
   const SessionResult r = run({node("n1", "4", "8Gi"), queue("default"), podgroup("lost", 1, "nowhere", "Pending"),

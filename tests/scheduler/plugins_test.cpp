@@ -34,7 +34,7 @@ TEST_CASE("binpack: Volcano's test-verified example scores 700") {
   CHECK(o.session.node_order(o.task("t-0"), o.node("n1")) == Approx(700));
 }
 
-TEST_CASE("binpack: overfilling a resource scores 0; extended resources count only when listed") {
+TEST_CASE("binpack: overfilling a resource scores 0, extended resources count only when listed") {
   const std::string base = "actions: allocate\ntiers:\n- plugins:\n  - name: binpack\n";
   // n1 has 4 gpus, 2 of them used by a running pod that requests nothing else.
   std::vector<json> objects = {node("n1", "4", "8Gi", "4"), queue("default"), podgroup("pg", 1),
@@ -179,7 +179,7 @@ TEST_CASE("overcommit: enqueue admits minimum resources up to total times the fa
   CHECK(r.podgroup_phases.at("ns/b") == "Pending");
 }
 
-TEST_CASE("sla: jobs with a waiting time first, earlier deadline first; past it, enqueue is permitted") {
+TEST_CASE("sla: jobs with a waiting time first, earlier deadline first, past it, enqueue is permitted") {
   json a = podgroup("a", 1, "default", "Pending", "2024-05-01T08:00:00Z");
   json b = podgroup("b", 1, "default", "Pending", "2024-05-01T09:00:00Z");
   b["metadata"]["annotations"] = {{"sla-waiting-time", "30m"}};
@@ -232,7 +232,7 @@ TEST_CASE("gang: the Unschedulable condition counts tasks and gives the first no
         "Pod ns/job-0 can possibly be assigned to n1, once minAvailable is satisfied");
 }
 
-TEST_CASE("gang: a ready job gets the Scheduled condition; Running once its pods are bound") {
+TEST_CASE("gang: a ready job gets the Scheduled condition, Running once its pods are bound") {
   const SessionResult r = run({node("n1", "4", "4Gi"), queue("default"), podgroup("job", 2), pod("job-0", "job", "1", "1Gi"),
                                pod("job-1", "job", "1", "1Gi")});
   CHECK(r.bound.size() == 2);

@@ -71,7 +71,7 @@ TEST_CASE("diff splits into increased and decreased parts") {
   CHECK(kai::scheduler::exceeded_part(res(1, 4), res(3, 1)).get(1) == 3);
 }
 
-TEST_CASE("helpers.Min drops scalars unless both sides have some; helpers.Max keeps positive scalars") {
+TEST_CASE("helpers.Min drops scalars unless both sides have some, helpers.Max keeps positive scalars") {
   const Resource m = kai::scheduler::resource_min(res(4, 8, 3000), res(2, 16));
   CHECK(m.get(0) == 2);
   CHECK_FALSE(m.has(2));

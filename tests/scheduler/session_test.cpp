@@ -109,7 +109,7 @@ TEST_CASE("JobPipelined and JobEnqueueable votes: a Reject loses, a tier with a 
   CHECK_FALSE(e.s.job_enqueueable(e.open.job("a")));
 }
 
-TEST_CASE("JobStarving: the first tier with a function decides; none means not starving") {
+TEST_CASE("JobStarving: the first tier with a function decides, none means not starving") {
   Bare b;
   const int j = b.open.job("a");
   CHECK_FALSE(b.s.job_starving(j));

@@ -61,7 +61,7 @@ TEST_CASE("snapshot errors name the file, the object and the field path") {
                             ".nodeSelectorTerms[0].matchExpressions[0].operator: Unsupported value: \"Near\"") == 0);
 }
 
-TEST_CASE("other kinds are ignored; a List's items were flattened by the decoder") {
+TEST_CASE("other kinds are ignored, a List's items were flattened by the decoder") {
   Snapshot s = snapshot({node("n1", "4", "8Gi"), json{{"apiVersion", "v1"}, {"kind", "ConfigMap"}, {"metadata", {{"name", "c"}}}},
                          json{{"apiVersion", "batch.volcano.sh/v1alpha1"}, {"kind", "Job"}, {"metadata", {{"name", "j"}}}}});
   CHECK(s.nodes.size() == 1);
