@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "lib/api/duration.h"
 #include "lib/api/error.h"
 #include "lib/api/names.h"
 #include "minicluster/local_cluster.h"
@@ -20,29 +21,17 @@ namespace {
 
 const api::ResourceInfo& kJobs = api::jobs();
 
-/// Go-style duration for --timeout ("30s", "5m", "1h30m", "500ms"; a bare number is seconds).
+/// --timeout: a Go duration ("30s", "5m", "1h30m", "500ms"), or a bare number of seconds.
 double parse_timeout(const std::string& text) {
   if (text.empty()) throw Error::usage("--timeout: empty duration");
-  bool bare = text.find_first_not_of("0123456789.") == std::string::npos;
-  if (bare) return std::stod(text);
-  double total = 0;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t j = i;
-    while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '.')) ++j;
-    std::size_t k = j;
-    while (k < text.size() && std::isalpha(static_cast<unsigned char>(text[k]))) ++k;
-    if (j == i || k == j) throw Error::usage("--timeout: invalid duration \"" + text + "\" (e.g. 30s, 5m, 1h)");
-    double v = std::stod(text.substr(i, j - i));
-    const std::string unit = text.substr(j, k - j);
-    if (unit == "h") v *= 3600;
-    else if (unit == "m") v *= 60;
-    else if (unit == "ms") v /= 1000;
-    else if (unit != "s") throw Error::usage("--timeout: unknown unit \"" + unit + "\" in \"" + text + "\"");
-    total += v;
-    i = k;
+  if (text.find_first_not_of("0123456789.") == std::string::npos && text.find_first_of("0123456789") != std::string::npos) {
+    return std::stod(text);
   }
-  return total;
+  int64_t nanos = 0;
+  std::string err;
+  if (!api::parse_go_duration(text, nanos, &err)) throw Error::usage("--timeout: " + err + " (e.g. 30s, 5m, 1h)");
+  if (nanos < 0) throw Error::usage("--timeout: must not be negative: \"" + text + "\"");
+  return static_cast<double>(nanos) / 1e9;
 }
 
 bool pod_terminal(const json& pod) {

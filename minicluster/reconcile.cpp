@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "lib/api/duration.h"
 #include "lib/api/error.h"
 #include "lib/api/quantity.h"
 #include "lib/scheduler/model.h"
@@ -38,29 +39,8 @@ std::string key_of(const json& o) {
   return o["metadata"].value("namespace", std::string()) + "/" + o["metadata"].value("name", std::string());
 }
 
-/// Go-style duration ("1m30s", "45s", "2h", "1.5s") in seconds; -1 when invalid.
-double parse_go_duration(const std::string& s) {
-  if (s.empty()) return -1;
-  double total = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t j = i;
-    while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
-    if (j == i) return -1;
-    double v = std::stod(s.substr(i, j - i));
-    std::size_t k = j;
-    while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
-    const std::string unit = s.substr(j, k - j);
-    if (unit == "h") v *= 3600;
-    else if (unit == "m") v *= 60;
-    else if (unit == "s") v *= 1;
-    else if (unit == "ms") v /= 1000;
-    else return -1;
-    total += v;
-    i = k;
-  }
-  return total;
-}
+/// A Go duration in seconds; -1 when invalid.
+double parse_go_duration(const std::string& s) { return api::go_duration_seconds(s).value_or(-1); }
 
 std::chrono::system_clock::time_point parse_time(const std::string& s) {
   std::tm tm{};

@@ -1,5 +1,7 @@
 #include "lib/api/admission_util.h"
 
+#include "lib/api/duration.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -371,35 +373,9 @@ void validate_pod_template(const json* tmpl, const std::string& path, FieldError
 }
 
 std::string go_duration_error(std::string_view text) {
-  const std::string invalid = "time: invalid duration " + go_quote(text);
-  std::string_view s = text;
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  if (s == "0") return "";
-  if (s.empty()) return invalid;
-  static const std::set<std::string_view> kUnits = {"ns", "us", "\xc2\xb5s", "\xce\xbcs", "ms", "s", "m", "h"};
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  while (!s.empty()) {
-    if (!(s[0] == '.' || is_digit(s[0]))) return invalid;
-    std::size_t i = 0;
-    while (i < s.size() && is_digit(s[i])) ++i;
-    bool pre = i > 0;
-    bool post = false;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      std::size_t start = i;
-      while (i < s.size() && is_digit(s[i])) ++i;
-      post = i > start;
-    }
-    if (!pre && !post) return invalid;
-    s.remove_prefix(i);
-    std::size_t u = 0;
-    while (u < s.size() && s[u] != '.' && !is_digit(s[u])) ++u;
-    if (u == 0) return "time: missing unit in duration " + go_quote(text);
-    std::string_view unit = s.substr(0, u);
-    if (!kUnits.count(unit)) return "time: unknown unit " + go_quote(unit) + " in duration " + go_quote(text);
-    s.remove_prefix(u);
-  }
-  return "";
+  int64_t nanos = 0;
+  std::string err;
+  return parse_go_duration(text, nanos, &err) ? "" : err;
 }
 
 void throw_invalid(const ResourceInfo& res, const std::string& name, const FieldErrors& errs) {

@@ -3,6 +3,8 @@
 
 #include "lib/scheduler/model.h"
 
+#include "lib/api/duration.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -177,44 +179,9 @@ bool parse_rfc3339(const std::string& s, Nanos& out) {
 }
 
 bool parse_go_duration(const std::string& s, Nanos& out) {
-  // [-+]?([0-9]*(\.[0-9]*)?[a-z]+)+, or "0".
-  std::size_t i = 0;
-  bool neg = false;
-  if (i < s.size() && (s[i] == '-' || s[i] == '+')) neg = s[i++] == '-';
-  if (s.substr(i) == "0") {
-    out = 0;
-    return true;
-  }
-  if (i == s.size()) return false;
-  long double total = 0;
-  while (i < s.size()) {
-    const std::size_t start = i;
-    long double v = 0;
-    bool any = false;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') v = v * 10 + (s[i++] - '0'), any = true;
-    if (i < s.size() && s[i] == '.') {
-      ++i;
-      long double scale = 0.1L;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') v += (s[i++] - '0') * scale, scale /= 10, any = true;
-    }
-    if (!any || i == start) return false;
-    std::size_t u = i;
-    while (u < s.size() && !(s[u] >= '0' && s[u] <= '9') && s[u] != '.') ++u;
-    const std::string unit = s.substr(i, u - i);
-    long double mult = 0;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs") mult = 1e3L;
-    else if (unit == "ms") mult = 1e6L;
-    else if (unit == "s") mult = 1e9L;
-    else if (unit == "m") mult = 60e9L;
-    else if (unit == "h") mult = 3600e9L;
-    else return false;
-    total += v * mult;
-    i = u;
-  }
-  if (total > static_cast<long double>(std::numeric_limits<int64_t>::max())) return false;
-  out = static_cast<Nanos>(std::llround(total));
-  if (neg) out = -out;
+  int64_t nanos = 0;
+  if (!api::parse_go_duration(s, nanos)) return false;
+  out = nanos;
   return true;
 }
 

@@ -96,7 +96,10 @@ TEST_CASE("a master and workers meet over TCP through the injected env and the j
 TEST_CASE("a gang that does not fit stays Pending with no pod started, then runs when resources free") {
   KaiEnv env;
   REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "4", "--gpus-per-node", "0"}).code == 0);
-  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("first", 2, 2, "2", "sleep 3")).code == 0);
+  // The first job holds the node until the test opens the gate (however slow the build is).
+  const std::string gate = env.home() + "/gate";
+  REQUIRE(env.kai({"job", "submit", "-f", "-"},
+                  job_yaml("first", 2, 2, "2", "while [ ! -e " + gate + " ]; do sleep 0.1; done")).code == 0);
   REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("second", 2, 2, "2", "echo second ran")).code == 0);
   // Running once its supervisors have started its processes (asynchronously).
   REQUIRE(env.kai({"job", "wait", "first", "--for", "Running", "--timeout", "20s"}).code == 0);
@@ -112,6 +115,7 @@ TEST_CASE("a gang that does not fit stays Pending with no pod started, then runs
   auto view = env.kai({"job", "view", "second"});
   INFO(view.out);
   CHECK(view.out.find("unschedulable") != std::string::npos);
+  REQUIRE(env.sh("touch " + gate).code == 0);
   auto r = env.kai({"job", "wait", "second", "--timeout", "60s"});
   INFO(r.err << env.kai({"job", "view", "second"}).out);
   CHECK(r.code == 0);
