@@ -8,22 +8,12 @@
 
 #include "cli/commands.h"
 #include "lib/api/error.h"
+#include "lib/api/text_util.h"
 
 namespace kai::cli {
 namespace {
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
+using api::text_detail::edit_distance;
 
 /// The deepest command the parser entered.
 CLI::App* deepest(CLI::App* app) {

@@ -155,20 +155,6 @@ void run_job(Context& ctx, RunOptions o) {
   ctx.out << "run job " << o.name << " successfully\n";
 }
 
-// Leaves printed objects to the end of the process instead of freeing them: a listing command
-// prints once and exits, and freeing a thousand parsed objects node by node (then SQLite's
-// close consolidating the freed chunks) took a tenth of `kai job list` (compilers skip freeing
-// their syntax trees for the same reason). Under AddressSanitizer they are freed as usual, so
-// leak checking stays exact. Not for a command that lists in a loop.
-void free_at_exit(std::vector<json>& objs) {
-#if defined(__SANITIZE_ADDRESS__)
-  objs.clear();
-#else
-  auto* kept = new std::vector<json>(std::move(objs));
-  asm volatile("" : : "g"(kept) : "memory");  // or the compiler may drop the allocation
-#endif
-}
-
 struct ListOptions {
   std::string queue;
   std::string scheduler;

@@ -21,20 +21,6 @@ api::ResourceInfo resolve(const std::string& name) {
 
 std::string not_found_line(const Error& e) { return "Error from server (NotFound): " + std::string(e.what()); }
 
-// Leaves printed objects to the end of the process instead of freeing them: a listing command
-// prints once and exits, and freeing a thousand parsed objects node by node (then SQLite's
-// close consolidating the freed chunks) took a tenth of `kai job list` (compilers skip freeing
-// their syntax trees for the same reason). Under AddressSanitizer they are freed as usual, so
-// leak checking stays exact. Not for a command that lists in a loop.
-void free_at_exit(std::vector<json>& objs) {
-#if defined(__SANITIZE_ADDRESS__)
-  objs.clear();
-#else
-  auto* kept = new std::vector<json>(std::move(objs));
-  asm volatile("" : : "g"(kept) : "memory");  // or the compiler may drop the allocation
-#endif
-}
-
 struct GetOptions {
   std::string resource;
   std::vector<std::string> names;

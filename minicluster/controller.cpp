@@ -641,15 +641,20 @@ bool supervisor_alive(const std::string& annotation) {
       return false;
     }
   }
+  auto p = parse_supervisor(annotation);
+  if (!p) return false;
+  auto cur = runtime::process_start_time(p->pid);
+  return cur && *cur == p->start_time;
+}
+
+std::optional<SupervisorProcess> parse_supervisor(const std::string& annotation) {
   auto colon = annotation.find(':');
-  if (colon == std::string::npos) return false;
+  if (annotation.rfind("launching:", 0) == 0 || colon == std::string::npos) return std::nullopt;
   try {
-    pid_t pid = static_cast<pid_t>(std::stol(annotation.substr(0, colon)));
-    uint64_t start = std::stoull(annotation.substr(colon + 1));
-    auto cur = runtime::process_start_time(pid);
-    return cur && *cur == start;
+    return SupervisorProcess{static_cast<pid_t>(std::stol(annotation.substr(0, colon))),
+                             std::stoull(annotation.substr(colon + 1))};
   } catch (const std::exception&) {
-    return false;
+    return std::nullopt;
   }
 }
 

@@ -5,7 +5,11 @@
 // reconcile pass (minicluster/reconcile.cpp) and never touch processes: pods to stop are
 // handed back to the caller, which signals supervisors after the transaction commits.
 
+#include <sys/types.h>
+
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -92,6 +96,14 @@ std::map<std::string, std::vector<std::string>> job_hosts(const json& job);
 /// minMember, minTaskMember, minResources (requests of the first minAvailable pods), queue,
 /// priorityClassName, the job's labels and annotations.
 json make_podgroup(const json& job);
+
+/// The process a pod's supervisor annotation ("<pid>:<start time>") names; nullopt for a claim
+/// ("launching:<t>") or a malformed value.
+struct SupervisorProcess {
+  pid_t pid;
+  uint64_t start_time;
+};
+std::optional<SupervisorProcess> parse_supervisor(const std::string& annotation);
 
 /// Whether a pod's supervisor annotation names a live process.
 bool supervisor_alive(const std::string& annotation);

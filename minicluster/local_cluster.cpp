@@ -232,6 +232,16 @@ void LocalCluster::note_eviction(const json& pod) {
   }
 }
 
+void LocalCluster::signal_supervisor(const std::string& annotation) {
+  auto p = parse_supervisor(annotation);
+  if (!p) return;
+  // SIGTERM only: the supervisor gives its processes their grace period.
+  if (auto cur = runtime::process_start_time(p->pid); cur && *cur == p->start_time) {
+    ::kill(p->pid, SIGTERM);
+    stopping_.push_back({p->pid, p->start_time});
+  }
+}
+
 json LocalCluster::remove(const api::ResourceInfo& res, const std::string& ns, const std::string& name) {
   json removed;
   std::vector<std::string> supervisors;
@@ -261,19 +271,7 @@ json LocalCluster::remove(const api::ResourceInfo& res, const std::string& ns, c
     }
     removed = store_->remove(res, res.namespaced ? ns : "", name);
   });
-  for (const auto& sup : supervisors) {
-    auto colon = sup.find(':');
-    if (sup.rfind("launching:", 0) == 0 || colon == std::string::npos) continue;
-    try {
-      pid_t pid = static_cast<pid_t>(std::stol(sup.substr(0, colon)));
-      uint64_t start = std::stoull(sup.substr(colon + 1));
-      if (auto cur = runtime::process_start_time(pid); cur && *cur == start) {
-        ::kill(pid, SIGTERM);
-        stopping_.push_back({pid, start});
-      }
-    } catch (const std::exception&) {
-    }
-  }
+  for (const auto& sup : supervisors) signal_supervisor(sup);
   return removed;
 }
 

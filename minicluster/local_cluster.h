@@ -100,6 +100,9 @@ class LocalCluster : public client::ResourceClient {
   /// handling of AbortJob/ResumeJob as far as this issue goes. The Command is deleted once run,
   /// as Volcano's controllers do.
   void execute_command(const json& cmd);
+  /// SIGTERM to the supervisor a pod annotation names, if it still runs (remembered for
+  /// wait_for_stopped).
+  void signal_supervisor(const std::string& annotation);
   /// Records a user's deletion of a job's pod on the job, for the controller's PodEvicted.
   void note_eviction(const json& pod);
 

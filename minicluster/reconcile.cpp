@@ -446,18 +446,8 @@ ReconcileStats LocalCluster::reconcile() {
       spdlog::warn("cannot start pod {}: {}", key_of(pod), e.what());
     }
   }
-  for (const auto& s : stops) {
-    auto colon = s.supervisor.find(':');
-    if (s.supervisor.rfind("launching:", 0) == 0 || colon == std::string::npos) continue;
-    try {
-      pid_t pid = static_cast<pid_t>(std::stol(s.supervisor.substr(0, colon)));
-      uint64_t start = std::stoull(s.supervisor.substr(colon + 1));
-      // SIGTERM only: the supervisor gives its processes their grace period and deletes the pod.
-      if (auto cur = runtime::process_start_time(pid); cur && *cur == start) ::kill(pid, SIGTERM);
-      stopping_.push_back({pid, start});
-    } catch (const std::exception&) {
-    }
-  }
+  // The supervisor deletes the pod once its processes are gone.
+  for (const auto& s : stops) signal_supervisor(s.supervisor);
   // A job network namespace lives while some pod of the job may still run in it.
   std::error_code ec;
   const auto netns_dir = home_ / "run" / "netns";

@@ -15,6 +15,9 @@ std::string go_quote(std::string_view s);
 /// (overlong forms, surrogates and code points above U+10FFFF are invalid).
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i);
 
+/// Levenshtein distance (insertions, deletions, substitutions), for did-you-mean suggestions.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 /// True if the whole string is valid UTF-8.
 bool valid_utf8(std::string_view s);
 

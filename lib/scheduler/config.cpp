@@ -8,6 +8,7 @@
 
 #include "lib/api/codec.h"
 #include "lib/api/error.h"
+#include "lib/api/text_util.h"
 #include "lib/scheduler/plugin.h"
 
 namespace kai::scheduler {
@@ -40,18 +41,7 @@ const char* type_name(const json& v) {
   }
 }
 
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
+using api::text_detail::edit_distance;
 
 /// `; did you mean "x"?` when one of `known` is close to `word`.
 std::string did_you_mean(const std::string& word, const std::vector<std::string>& known) {
