@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <map>
+#include <optional>
 
 #include "cli/commands.h"
 #include "lib/api/codec.h"
@@ -12,6 +13,7 @@
 #include "lib/scheduler/scheduler.h"
 #include "minicluster/local_cluster.h"
 #include "minicluster/runtime.h"
+#include "minicluster/runtime_sys.h"
 
 namespace kai::cli {
 namespace {
@@ -32,6 +34,12 @@ struct InitOptions {
 void stop_all_pods(const std::string& home) {
   if (!fs::exists(fs::path(home) / "store.db")) return;
   auto lc = minicluster::LocalCluster::open(home);
+  // A reconcile running now may be starting pods: wait for it, and keep the next one out until
+  // the jobs and pods are gone (not while waiting for supervisors: they reconcile as they exit).
+  std::optional<minicluster::runtime::detail::UniqueFd> reconcile_lock;
+  if (fs::is_directory(fs::path(home) / "run")) {
+    reconcile_lock.emplace(minicluster::runtime::detail::lock_file(fs::path(home) / "run" / "reconcile.lock"));
+  }
   lc->batch([&] {
     for (const auto& job : lc->store().list(api::jobs())) {
       try {
@@ -47,6 +55,7 @@ void stop_all_pods(const std::string& home) {
     } catch (const Error&) {
     }
   }
+  reconcile_lock.reset();
   lc->wait_for_stopped(60);
   std::error_code ec;
   // Whatever a supervisor left (or one that was still starting when its pod went, which then

@@ -50,7 +50,11 @@ minicluster::LocalCluster& Context::local_cluster() {
   return *local_;
 }
 
-client::ResourceClient& Context::client() {
+client::ResourceClient& Context::client() { return open_client(true); }
+
+client::ResourceClient& Context::writer() { return open_client(false); }
+
+client::ResourceClient& Context::open_client(bool advance_first) {
   const auto& t = target();
   if (t.kind == client::Target::Kind::Kubeconfig) {
     throw Error::unavailable("context \"" + t.context + "\" in " + t.kubeconfig_path +
@@ -59,34 +63,58 @@ client::ResourceClient& Context::client() {
                              "for the embedded cluster");
   }
   auto& lc = local_cluster();
-  if (!lc.initialised() && lc.initialise(minicluster::NodeShape{})) {
-    spdlog::info("created the default local cluster in {}", home());
+  if (!used_) {
+    used_ = true;
+    // Copying the WAL into the database (two fsyncs and a few hundred pages) is left to the
+    // background reconcile that follows a write, up to 4 MiB of WAL (each process that opens
+    // the store reads all of it: ~0.6 ms per MiB).
+    lc.store().set_checkpoint_pages(1024);
+    if (!lc.initialised() && lc.initialise(minicluster::NodeShape{})) {
+      spdlog::info("created the default local cluster in {}", home());
+    }
+    // Pods are run by `kai __supervise`: this very binary, re-executed.
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) {
+      lc.set_supervisor_command({exe.string(), "__supervise", "--kai-home", lc.home().string()});
+    }
   }
-  if (!reconciled_) {
-    reconciled_ = true;
-    advance(lc);
+  if (advance_first && !advanced_) {
+    advanced_ = true;
+    try {
+      auto st = lc.reconcile_if_needed();
+      if (!st.skipped) spdlog::debug("local cluster advanced in {} pass(es)", st.passes);
+    } catch (const Error& e) {
+      // The command itself can still run; say why the cluster did not move.
+      spdlog::warn("the local cluster could not advance: {}", e.what());
+    }
   }
   return lc;
 }
 
-void Context::advance(minicluster::LocalCluster& lc) {
-  // Pods are run by `kai __supervise`, this very binary re-executed.
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) lc.set_supervisor_command({exe.string(), "__supervise", "--kai-home", lc.home().string()});
+void Context::finish() {
+  if (!local_ || !used_) return;
+  // What the command wrote is the controllers' to act on: in the background, so the command
+  // returns once its write is committed (as against a real API server).
+  bool needed = false;
   try {
-    auto st = lc.reconcile_if_needed();
-    if (!st.skipped) spdlog::debug("local cluster advanced in {} pass(es)", st.passes);
+    needed = local_->reconcile_needed();
   } catch (const Error& e) {
-    // The command itself can still run; say why the cluster did not move.
     spdlog::warn("the local cluster could not advance: {}", e.what());
   }
-}
-
-void Context::finish() {
-  if (!local_ || !reconciled_) return;
-  advance(*local_);
-  local_->wait_for_stopped(60);
+  auto stopping = local_->take_stopping();
+  const auto home = local_->home();
+  local_.reset();
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (needed && !ec) {
+    try {
+      minicluster::LocalCluster::start_background_reconcile(home, {exe.string(), "__reconcile", "--kai-home", home.string()});
+    } catch (const Error& e) {
+      spdlog::warn("the local cluster could not advance: {}", e.what());
+    }
+  }
+  minicluster::LocalCluster::wait_for_exit(stopping, 60);
 }
 
 std::string Context::ns() {

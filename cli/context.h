@@ -47,14 +47,18 @@ class Context {
   /// initialised with the default shape). Throws Unavailable for kubeconfig targets until the
   /// REST backend exists.
   client::ResourceClient& client();
+  /// The same client for a command that writes: the cluster is not advanced first (the write
+  /// does not depend on it), which keeps writes fast; finish() hands the write to a background
+  /// reconcile.
+  client::ResourceClient& writer();
   /// The local cluster (opened without initialising it); for `kai cluster ...`.
   minicluster::LocalCluster& local_cluster();
   /// KAI_HOME in effect.
   std::string home() const;
   /// The namespace in effect: -n, else the kubeconfig context's, else "default".
   std::string ns();
-  /// After a command succeeded: advance the local cluster if the command changed it, and wait
-  /// for the processes of pods it deleted to be gone.
+  /// After a command: start a background reconcile if the command changed the local cluster,
+  /// and wait for the processes of pods it deleted to be gone.
   void finish();
   /// The parsed -o value.
   output::OutputSpec output_spec() const;
@@ -62,8 +66,9 @@ class Context {
  private:
   std::unique_ptr<client::Target> target_;
   std::unique_ptr<minicluster::LocalCluster> local_;
-  bool reconciled_ = false;
-  void advance(minicluster::LocalCluster& lc);
+  bool used_ = false;      // the local cluster was opened as a client
+  bool advanced_ = false;  // and advanced before the command read it
+  client::ResourceClient& open_client(bool advance_first);
 };
 
 }  // namespace kai::cli

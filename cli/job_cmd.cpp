@@ -52,7 +52,7 @@ void create_jobs_from_file(Context& ctx, const std::string& file, const std::str
                            "\") is not a Volcano Job (batch.volcano.sh/v1alpha1 Job); use 'kai apply -f' for other kinds");
     }
   }
-  auto& client = ctx.client();
+  auto& client = ctx.writer();
   std::vector<json> created;
   std::size_t index = 0;
   try {
@@ -146,7 +146,7 @@ void run_job(Context& ctx, RunOptions o) {
                                 {{"metadata", {{"name", o.name}, {"labels", {{"job.volcano.sh", o.name}}}}},
                                  {"spec", {{"restartPolicy", "Never"}, {"containers", json::array({container})}}}}}}})}}}};
   if (!o.queue.empty()) job["spec"]["queue"] = o.queue;
-  json created = ctx.client().create(kJobs, job);
+  json created = ctx.writer().create(kJobs, job);
   auto spec = ctx.output_spec();
   if (spec.format != output::Format::Table) {
     ctx.out << output::print_objects(kJobs, {created}, true, spec);
@@ -241,7 +241,7 @@ int delete_jobs(Context& ctx, std::vector<std::string> names, const std::string&
   for (const auto& n : names) {
     try {
       api::require_dns1123_subdomain(n, "job name");
-      ctx.client().remove(kJobs, ns, n);
+      ctx.writer().remove(kJobs, ns, n);
       ctx.out << "delete job " << n << " successfully\n";
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::NotFound && e.kind() != ErrorKind::Invalid) throw;

@@ -57,7 +57,7 @@ void create_queue(Context& ctx, const CreateOptions& o) {
             {"spec", {{"weight", o.weight}}},
             {"status", {{"state", o.state}}}};
   if (!o.parent.empty()) q["spec"]["parent"] = o.parent;
-  json created = ctx.client().create(kQueues, q);
+  json created = ctx.writer().create(kQueues, q);
   auto spec = ctx.output_spec();
   if (spec.format != output::Format::Table) {
     ctx.out << output::print_objects(kQueues, {created}, true, spec);
@@ -75,7 +75,7 @@ struct OperateOptions {
 void operate_queue(Context& ctx, const OperateOptions& o) {
   const std::string name = queue_name(o.name, o.name_flag, "queue name must be specified");
   if (o.action.empty()) throw Error::usage("action can not be null");
-  auto& client = ctx.client();
+  auto& client = ctx.writer();
   if (o.action == "update") {
     if (o.weight <= 0) {
       throw Error::usage("when update queue " + name + ", weight must be specified, the value must be greater than 0");
@@ -157,7 +157,7 @@ void add_queue_commands(CLI::App& root, Context& ctx) {
     for (const auto& n : names) {
       try {
         api::require_dns1123_subdomain(n, "queue name");
-        ctx.client().remove(kQueues, "", n);
+        ctx.writer().remove(kQueues, "", n);
         ctx.out << kQueues.qualified_plural() << " \"" << n << "\" deleted\n";
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::Internal || e.kind() == ErrorKind::Unavailable) throw;

@@ -89,7 +89,7 @@ json desired_state(const json& obj) {
 
 void apply_manifest(Context& ctx, const std::string& file) {
   auto docs = read_manifest(file);
-  auto& client = ctx.client();
+  auto& client = ctx.writer();
   struct Item {
     api::ResourceInfo res;
     json obj;
@@ -173,7 +173,7 @@ struct DeleteOptions {
 };
 
 void delete_objects(Context& ctx, const DeleteOptions& o) {
-  auto& client = ctx.client();
+  auto& client = ctx.writer();
   struct Target {
     api::ResourceInfo res;
     std::string ns, name;

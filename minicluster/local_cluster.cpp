@@ -272,7 +272,17 @@ json LocalCluster::remove(const api::ResourceInfo& res, const std::string& ns, c
     removed = store_->remove(res, res.namespaced ? ns : "", name);
   });
   for (const auto& sup : supervisors) signal_supervisor(sup);
+  if (res.key() == api::jobs().key()) {
+    // The job's own files go with it (pods that run on got their copies when they started).
+    std::error_code ec;
+    std::filesystem::remove_all(job_dir(removed), ec);
+  }
   return removed;
+}
+
+std::filesystem::path LocalCluster::job_dir(const json& job) const {
+  return home_ / "jobs" / job["metadata"].value("namespace", std::string("default")) /
+         (job["metadata"].value("name", std::string()) + "." + job["metadata"].value("uid", std::string()));
 }
 
 void LocalCluster::batch(const std::function<void()>& fn) { store_->transact(fn); }

@@ -76,14 +76,33 @@ class LocalCluster : public client::ResourceClient {
   /// reconcile() unless nothing changed since the last one (same resourceVersion, every known
   /// supervisor alive, no simulated pod due): the fast path of read-only commands.
   ReconcileStats reconcile_if_needed();
+  /// True when reconcile_if_needed() would reconcile. Reads a small file and one store row.
+  bool reconcile_needed() const;
+  /// After a command wrote: makes sure a reconcile will see the write, without waiting for one.
+  /// Unless a background reconcile is already queued (it will see the write), starts `command`
+  /// (`kai __reconcile --kai-home HOME`) in a session of its own, output appended to
+  /// $KAI_HOME/run/reconcile.log, holding run/reconcile.queued as descriptor 3: it then runs
+  /// reconcile_when_turn(3).
+  static void start_background_reconcile(const std::filesystem::path& home, const std::vector<std::string>& command);
+  /// The supervisors signalled so far (pid, start time), handed to the caller to wait for.
+  std::vector<std::pair<pid_t, uint64_t>> take_stopping() { return std::move(stopping_); }
+  /// A background reconcile's turn: takes run/reconcile.lock, then closes queued_fd (its hold on
+  /// run/reconcile.queued; -1: it takes that itself, and returns 0 if another one holds it), then
+  /// reconciles until nothing is left. Returns the number of reconciles run.
+  int reconcile_when_turn(int queued_fd);
   /// The command that starts a pod's supervisor (pod namespace, name and uid are appended).
   /// Empty (the default, for in-process users such as tests and benchmarks): pods are bound
   /// but no process is started, except simulated ones.
   void set_supervisor_command(std::vector<std::string> argv) { supervisor_command_ = std::move(argv); }
   /// Waits until the supervisors signalled by the last reconcile() have exited.
   void wait_for_stopped(int timeout_seconds);
+  /// Waits until each process (pid, start time) has exited, at most timeout_seconds in all.
+  static void wait_for_exit(const std::vector<std::pair<pid_t, uint64_t>>& procs, int timeout_seconds);
   /// The pod's directory under KAI_HOME: logs, /etc/hosts, pgids.
   std::filesystem::path pod_dir(const json& pod) const;
+  /// $KAI_HOME/jobs/<ns>/<job>.<uid>: what the runtime keeps per job (the ssh plugin's key);
+  /// removed with the job.
+  std::filesystem::path job_dir(const json& job) const;
   /// The scheduler configuration in effect: $KAI_HOME/scheduler.conf, else Volcano's default.
   scheduler::Config scheduler_config() const;
 
@@ -93,6 +112,10 @@ class LocalCluster : public client::ResourceClient {
   void schedule(ControllerPass& pass);
   void observe_runtime(ControllerPass& pass, std::vector<json>& to_launch, double& wake_in);
   void launch_supervisor(const json& pod);
+  /// reconcile(), then $KAI_HOME/reconcile.state; the caller holds run/reconcile.lock.
+  ReconcileStats reconcile_locked();
+  /// $KAI_HOME/run (0700), made if missing.
+  static std::filesystem::path run_dir(const std::filesystem::path& home);
   api::AdmissionContext admission_context();
   /// Job controller's first step: status.state Pending + minAvailable, PodGroup <job>-<uid>.
   json initiate_job(json job);
@@ -109,9 +132,10 @@ class LocalCluster : public client::ResourceClient {
   std::unique_ptr<store::Store> store_;
   std::filesystem::path home_;
   std::vector<std::string> supervisor_command_;
-  std::vector<std::pair<pid_t, uint64_t>> stopping_;
+  int64_t reconciled_rv_ = -1;  // the store's version as the last reconcile() saw it
+  std::vector<std::pair<pid_t, uint64_t>> stopping_;  // supervisors signalled, with start times
   std::vector<std::string> last_supervisors_;  // of unfinished pods, after the last reconcile
-  std::set<std::string> live_jobs_;  // owner uids of pods not finished, from the last pass  // supervisors signalled, with start times
+  std::set<std::string> live_jobs_;  // owner uids of pods not finished, from the last pass
 };
 
 }  // namespace kai::minicluster

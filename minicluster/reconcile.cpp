@@ -4,12 +4,16 @@
 // changes nothing. Processes are started and stopped only after the pass that decided it has
 // committed, so a rolled-back pass never leaves a process behind.
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <unordered_map>
@@ -25,6 +29,7 @@
 #include "minicluster/controller.h"
 #include "minicluster/local_cluster.h"
 #include "minicluster/runtime.h"
+#include "minicluster/runtime_sys.h"
 
 namespace kai::minicluster {
 namespace {
@@ -379,65 +384,102 @@ ReconcileStats LocalCluster::reconcile() {
   std::vector<json> launches;
   std::set<std::string> job_uids;
   double wake_in = -1;
-  // All passes run on one working set in one transaction; only the final state of what changed
-  // is written (a pod made, bound and started here is one row).
-  store_->transact([&] {
+  // All passes run on one working set; only the final state of what changed is written (a pod
+  // made, bound and started here is one row). Optimistically: the passes read one snapshot, so
+  // commands that write are not held up while they run, and the result is written only if
+  // nobody wrote meanwhile (else it is worked out again on the newer state). After three such
+  // misses, passes and write run in one write transaction.
+  auto attempt = [&](bool optimistic) -> bool {
     stops.clear();
     launches.clear();
     stats.passes = 0;
     WorkingSet ws(*store_);
     EventRecorder recorder(ws);
-    const std::string now = now_rfc3339();
-    for (int pass_no = 0; pass_no < 20; ++pass_no) {
-      const int64_t before = ws.mutations();
-      std::vector<json> to_launch;
-      ControllerPass pass{ws, recorder, now, {}};
-      wake_in = -1;
-      const auto T0 = std::chrono::steady_clock::now();
-      observe_runtime(pass, to_launch, wake_in);
-      const auto T1 = std::chrono::steady_clock::now();
-      // The first pass looks at every job (time passes, other processes write); later ones only
-      // at jobs whose objects the pass before changed.
-      std::set<std::string> touched = ws.take_touched();
-      sync_jobs(pass, pass_no == 0 ? nullptr : &touched);
-      const auto T2 = std::chrono::steady_clock::now();
-      schedule(pass);
-      const auto T3 = std::chrono::steady_clock::now();
-      sync_queues(pass);
-      const auto T4 = std::chrono::steady_clock::now();
-      using ms = std::chrono::duration<double, std::milli>;
-      spdlog::debug("reconcile pass {}: runtime {:.1f} ms, jobs {:.1f} ms, scheduler {:.1f} ms, queues {:.1f} ms", pass_no,
-                    ms(T1 - T0).count(), ms(T2 - T1).count(), ms(T3 - T2).count(), ms(T4 - T3).count());
-      // Claim the pods this process will start, so a concurrent reconcile does not start them
-      // too. (Current copies: the controllers may have changed these pods since.)
-      for (const auto& stale : to_launch) {
-        const json* cur = ws.peek(api::pods(), stale["metadata"]["namespace"], stale["metadata"]["name"]);
-        if (!cur || (*cur)["metadata"].value("uid", std::string()) != stale["metadata"].value("uid", std::string())) continue;
-        json pod = *cur;
-        if (terminal(pod) || pod["metadata"].contains("deletionTimestamp") ||
-            pod.contains("/metadata/annotations/kai.dev~1supervisor"_json_pointer)) {
-          continue;
+    int64_t seen = -1;
+    auto passes = [&] {
+      seen = store_->current_resource_version();
+      const std::string now = now_rfc3339();
+      for (int pass_no = 0; pass_no < 20; ++pass_no) {
+        const int64_t before = ws.mutations();
+        std::vector<json> to_launch;
+        ControllerPass pass{ws, recorder, now, {}};
+        wake_in = -1;
+        const auto T0 = std::chrono::steady_clock::now();
+        observe_runtime(pass, to_launch, wake_in);
+        const auto T1 = std::chrono::steady_clock::now();
+        // The first pass looks at every job (time passes, other processes write); later ones only
+        // at jobs whose objects the pass before changed.
+        std::set<std::string> touched = ws.take_touched();
+        sync_jobs(pass, pass_no == 0 ? nullptr : &touched);
+        const auto T2 = std::chrono::steady_clock::now();
+        schedule(pass);
+        const auto T3 = std::chrono::steady_clock::now();
+        sync_queues(pass);
+        const auto T4 = std::chrono::steady_clock::now();
+        using ms = std::chrono::duration<double, std::milli>;
+        spdlog::debug("reconcile pass {}: runtime {:.1f} ms, jobs {:.1f} ms, scheduler {:.1f} ms, queues {:.1f} ms", pass_no,
+                      ms(T1 - T0).count(), ms(T2 - T1).count(), ms(T3 - T2).count(), ms(T4 - T3).count());
+        // Claim the pods this process will start, so a concurrent reconcile does not start them
+        // too. (Current copies: the controllers may have changed these pods since.)
+        for (const auto& stale : to_launch) {
+          const json* cur = ws.peek(api::pods(), stale["metadata"]["namespace"], stale["metadata"]["name"]);
+          if (!cur || (*cur)["metadata"].value("uid", std::string()) != stale["metadata"].value("uid", std::string())) continue;
+          json pod = *cur;
+          if (terminal(pod) || pod["metadata"].contains("deletionTimestamp") ||
+              pod.contains("/metadata/annotations/kai.dev~1supervisor"_json_pointer)) {
+            continue;
+          }
+          pod["metadata"]["annotations"][ann::kSupervisor] = "launching:" + std::to_string(std::time(nullptr));
+          launches.push_back(ws.update(api::pods(), pod));
         }
-        pod["metadata"]["annotations"][ann::kSupervisor] = "launching:" + std::to_string(std::time(nullptr));
-        launches.push_back(ws.update(api::pods(), pod));
+        for (auto& st : pass.stops) stops.push_back(std::move(st));
+        ++stats.passes;
+        if (ws.mutations() == before) break;
       }
-      for (auto& st : pass.stops) stops.push_back(std::move(st));
-      ++stats.passes;
-      if (ws.mutations() == before) break;
+    };
+    auto finish = [&] {
+      const auto F0 = std::chrono::steady_clock::now();
+      stats.written = ws.flush();
+      spdlog::debug("reconcile: wrote {} object(s) in {:.1f} ms", stats.written,
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - F0).count());
+      job_uids.clear();
+      for (const json* job : ws.view(api::jobs())) job_uids.insert((*job)["metadata"].value("uid", std::string()));
+      // What reconcile_if_needed remembers: the supervisors of pods not finished.
+      last_supervisors_.clear();
+      for (const json* pod : ws.view(api::pods())) {
+        const std::string sup = str(*pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
+        if (!sup.empty() && !terminal(*pod)) last_supervisors_.push_back(sup);
+      }
+    };
+    if (!optimistic) {
+      store_->transact([&] {
+        passes();
+        finish();
+        reconciled_rv_ = store_->current_resource_version();
+      });
+      return true;
     }
-    const auto F0 = std::chrono::steady_clock::now();
-    stats.written = ws.flush();
-    spdlog::debug("reconcile: wrote {} object(s) in {:.1f} ms", stats.written,
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - F0).count());
-    job_uids.clear();
-    for (const json* job : ws.view(api::jobs())) job_uids.insert((*job)["metadata"].value("uid", std::string()));
-    // What reconcile_if_needed remembers: the supervisors of pods not finished.
-    last_supervisors_.clear();
-    for (const json* pod : ws.view(api::pods())) {
-      const std::string sup = str(*pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
-      if (!sup.empty() && !terminal(*pod)) last_supervisors_.push_back(sup);
+    store_->read_snapshot(passes);
+    if (ws.mutations() == 0) {
+      finish();  // writes nothing
+      reconciled_rv_ = seen;
+      return true;
     }
-  });
+    // reconciled_rv_: the version this reconcile saw. A write committed after it has a later
+    // version, so the next command reconciles again.
+    bool written = false;
+    store_->transact([&] {
+      if (store_->current_resource_version() != seen) return;
+      finish();
+      reconciled_rv_ = store_->current_resource_version();
+      written = true;
+    });
+    if (!written) spdlog::debug("reconcile: the store changed while it ran; again on the newer state");
+    return written;
+  };
+  bool done = false;
+  for (int i = 0; i < 3 && !done; ++i) done = attempt(true);
+  if (!done) attempt(false);
   for (const auto& pod : launches) {
     try {
       launch_supervisor(pod);
@@ -507,31 +549,43 @@ double unix_now() {
 
 }  // namespace
 
+bool LocalCluster::reconcile_needed() const {
+  const ReconcileState st = read_state(home_ / "reconcile.state");
+  if (st.resource_version != store_->current_resource_version()) return true;
+  if (st.wake_at > 0 && unix_now() >= st.wake_at) return true;
+  for (const auto& s : st.supervisors) {
+    if (!supervisor_alive(s)) return true;
+  }
+  return false;
+}
+
+std::filesystem::path LocalCluster::run_dir(const std::filesystem::path& home) {
+  const auto dir = home / "run";
+  std::error_code ec;
+  if (std::filesystem::create_directory(dir, ec)) {
+    std::filesystem::permissions(dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace, ec);
+  }
+  return dir;
+}
+
 ReconcileStats LocalCluster::reconcile_if_needed() {
-  const auto path = home_ / "reconcile.state";
-  const ReconcileState st = read_state(path);
-  bool needed = st.resource_version != store_->current_resource_version();
-  if (!needed && st.wake_at > 0 && unix_now() >= st.wake_at) needed = true;
-  if (!needed) {
-    for (const auto& s : st.supervisors) {
-      if (!supervisor_alive(s)) {
-        needed = true;
-        break;
-      }
-    }
-  }
-  if (!needed) {
-    ReconcileStats skipped;
-    skipped.skipped = true;
-    return skipped;
-  }
+  ReconcileStats skipped;
+  skipped.skipped = true;
+  if (!reconcile_needed()) return skipped;
+  // One reconcile at a time per KAI_HOME: a command that finds one running waits for it and then,
+  // usually, has nothing left to do.
+  auto lock = runtime::detail::lock_file(run_dir(home_) / "reconcile.lock");
+  if (!reconcile_needed()) return skipped;
+  return reconcile_locked();
+}
+
+ReconcileStats LocalCluster::reconcile_locked() {
   ReconcileStats stats = reconcile();
-  // Written after the fact: a concurrent writer can only make this state older than the store,
-  // which makes the next command reconcile again (never skip one that was needed).
-  json j = {{"resourceVersion", store_->current_resource_version()},
+  json j = {{"resourceVersion", reconciled_rv_},
             {"wakeAt", stats.wake_in_seconds < 0 ? 0.0 : unix_now() + stats.wake_in_seconds},
             {"supervisors", json::array()}};
   for (const auto& sup : last_supervisors_) j["supervisors"].push_back(sup);
+  const auto path = home_ / "reconcile.state";
   const auto tmp = path.string() + ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(tmp, std::ios::trunc);
@@ -543,17 +597,62 @@ ReconcileStats LocalCluster::reconcile_if_needed() {
   return stats;
 }
 
-void LocalCluster::wait_for_stopped(int timeout_seconds) {
+// Two locks in $KAI_HOME/run: reconcile.lock is held by whoever reconciles; reconcile.queued by
+// the one background reconciler waiting for its turn. A writer that finds a reconciler queued
+// starts none: that one takes its turn after the write committed (it gives up reconcile.queued
+// only once it holds reconcile.lock, before it reads anything), so it sees the write.
+int LocalCluster::reconcile_when_turn(int queued_fd) {
+  // Only if queued_fd is run/reconcile.queued (run by hand, descriptor 3 may be anything).
+  const auto queued_path = run_dir(home_) / "reconcile.queued";
+  struct stat fd_st {}, path_st {};
+  if (queued_fd >= 0 && (::fstat(queued_fd, &fd_st) != 0 || ::stat(queued_path.c_str(), &path_st) != 0 ||
+                         fd_st.st_dev != path_st.st_dev || fd_st.st_ino != path_st.st_ino)) {
+    queued_fd = -1;
+  }
+  runtime::detail::UniqueFd queued(queued_fd);
+  if (queued_fd < 0 || ::flock(queued_fd, LOCK_EX | LOCK_NB) != 0) {
+    // Not handed one (or not a lock we hold): queue up like a starter would.
+    queued = runtime::detail::lock_file(queued_path, /*wait=*/false);
+    if (!queued.valid()) return 0;  // another one is queued and will see what this one came for
+  }
+  int rounds = 0;
+  auto lock = runtime::detail::lock_file(run_dir(home_) / "reconcile.lock");
+  queued.reset();
+  // Until nothing is left: writes that came while this one ran found no reconciler queued only
+  // if they came after it gave up reconcile.queued, so they are this one's to see.
+  while (rounds < 50 && reconcile_needed()) {
+    reconcile_locked();
+    ++rounds;
+  }
+  // The commands that wrote left the WAL's checkpoint to this one (see set_checkpoint_pages).
+  store_->checkpoint();
+  return rounds;
+}
+
+void LocalCluster::start_background_reconcile(const std::filesystem::path& home, const std::vector<std::string>& command) {
+  if (command.empty() || command[0].empty() || command[0][0] != '/') {
+    throw Error::invalid("start_background_reconcile: the command needs an absolute path");
+  }
+  const auto dir = run_dir(home);
+  // Taken here and handed over as descriptor 3 (flock belongs to the open file, which the child
+  // shares), so the background process is "queued" from the moment it exists.
+  auto queued = runtime::detail::lock_file(dir / "reconcile.queued", /*wait=*/false);
+  if (!queued.valid()) return;
+  runtime::spawn_background(command, dir / "reconcile.log", queued.get());
+}
+
+void LocalCluster::wait_for_exit(const std::vector<std::pair<pid_t, uint64_t>>& procs, int timeout_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-  for (const auto& [pid, start] : stopping_) {
+  for (const auto& [pid, start] : procs) {
     while (std::chrono::steady_clock::now() < deadline) {
       auto cur = runtime::process_start_time(pid);
       if (!cur || *cur != start) break;
       ::usleep(20000);
     }
   }
-  stopping_.clear();
 }
+
+void LocalCluster::wait_for_stopped(int timeout_seconds) { wait_for_exit(take_stopping(), timeout_seconds); }
 
 void LocalCluster::launch_supervisor(const json& pod) {
   std::vector<std::string> argv = supervisor_command_;

@@ -2,6 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -12,6 +16,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
 #include "lib/api/error.h"
@@ -716,6 +721,128 @@ std::vector<ContainerResult> run_pod(const PodRun& pod, PodObserver& observer) {
     supervisor.abort();
     throw;
   }
+}
+
+namespace {
+
+// What spawn_background's child reads: all in one private mapping that the parent never
+// writes nor frees after clone(), so the child (which shares the parent's memory until it
+// execs) sees it intact whatever the parent does meanwhile, exiting included.
+struct BackgroundChild {
+  char** argv;
+  char** envp;
+  int null_fd;
+  int log_fd;
+  int pass_fd;
+};
+
+// Runs on its own stack in the parent's memory: raw system calls only (no allocation, no
+// locks, no errno: glibc's wrappers would write the parent's errno through the shared TLS).
+int background_child_main(void* p) {
+  const auto* c = static_cast<const BackgroundChild*>(p);
+  ::syscall(SYS_setsid);
+  struct kernel_sigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    uint64_t mask;
+  } dfl{SIG_DFL, 0, nullptr, 0};
+  for (int sig = 1; sig < 65; ++sig) {
+    if (sig != SIGKILL && sig != SIGSTOP) ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof(uint64_t));
+  }
+  uint64_t none = 0;
+  ::syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, nullptr, sizeof none);
+  if (::syscall(SYS_dup2, c->null_fd, 0) < 0 || ::syscall(SYS_dup2, c->log_fd, 1) < 0 ||
+      ::syscall(SYS_dup2, c->log_fd, 2) < 0) {
+    ::syscall(SYS_exit, 126);
+  }
+  if (c->pass_fd >= 0 && (c->pass_fd == 3 ? ::syscall(SYS_fcntl, 3, F_SETFD, 0) : ::syscall(SYS_dup2, c->pass_fd, 3)) < 0) {
+    ::syscall(SYS_exit, 126);
+  }
+  ::syscall(SYS_execve, c->argv[0], c->argv, c->envp);
+  ::syscall(SYS_exit, 127);
+  return 127;
+}
+
+}  // namespace
+
+pid_t spawn_background(const std::vector<std::string>& argv, const fs::path& log, int pass_fd) {
+  if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {
+    throw Error::invalid("spawn_background: the command needs an absolute path");
+  }
+  UniqueFd log_fd = detail::open_append_private(log);
+  UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  if (!null_fd.valid()) throw Error::internal("cannot open /dev/null: " + detail::errno_text(errno));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  // Sanitizers do not follow a child that shares their memory: posix_spawn, which waits for exec.
+  std::vector<std::string> argv_copy = argv;
+  std::vector<char*> args;
+  for (auto& a : argv_copy) args.push_back(a.data());
+  args.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawnattr_t attr;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawnattr_init(&attr);
+  posix_spawn_file_actions_adddup2(&fa, null_fd.get(), 0);
+  posix_spawn_file_actions_adddup2(&fa, log_fd.get(), 1);
+  posix_spawn_file_actions_adddup2(&fa, log_fd.get(), 2);
+  if (pass_fd >= 0) posix_spawn_file_actions_adddup2(&fa, pass_fd, 3);
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigfillset(&defaults);
+  sigdelset(&defaults, SIGKILL);
+  sigdelset(&defaults, SIGSTOP);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, args[0], &fa, &attr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw Error::unavailable("cannot start " + argv[0] + ": " + detail::errno_text(rc));
+  return pid;
+#else
+  // Unlike posix_spawn, the parent does not wait for the child to exec (a few milliseconds of
+  // page-table work in a VM): clone(CLONE_VM) without CLONE_VFORK. Everything the child reads is
+  // copied into one mapping first, which is deliberately never unmapped (the child may still
+  // read it after this returns; it is a few KiB, once per command).
+  std::size_t strings = 0, nenv = 0;
+  for (const auto& a : argv) strings += a.size() + 1;
+  for (char** e = environ; e && *e; ++e, ++nenv) strings += std::strlen(*e) + 1;
+  constexpr std::size_t kStack = 64 * 1024;
+  const std::size_t size = kStack + sizeof(BackgroundChild) + (argv.size() + nenv + 2) * sizeof(char*) + strings + 64;
+  void* mem = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) throw Error::internal("mmap: " + detail::errno_text(errno));
+  char* base = static_cast<char*>(mem);
+  auto* child = reinterpret_cast<BackgroundChild*>(base + kStack);
+  auto** ptrs = reinterpret_cast<char**>(child + 1);
+  char* text = reinterpret_cast<char*>(ptrs + argv.size() + nenv + 2);
+  auto copy = [&](const char* from, std::size_t n) {
+    char* at = text;
+    std::memcpy(text, from, n);
+    text[n] = '\0';
+    text += n + 1;
+    return at;
+  };
+  child->argv = ptrs;
+  for (const auto& a : argv) *ptrs++ = copy(a.c_str(), a.size());
+  *ptrs++ = nullptr;
+  child->envp = ptrs;
+  for (char** e = environ; e && *e; ++e) *ptrs++ = copy(*e, std::strlen(*e));
+  *ptrs++ = nullptr;
+  child->null_fd = null_fd.get();
+  child->log_fd = log_fd.get();
+  child->pass_fd = pass_fd;
+  // The descriptors must stay open until the child has duplicated them: the child gets a copy
+  // of the descriptor table at clone() (no CLONE_FILES), so closing ours afterwards is safe.
+  const pid_t pid = ::clone(background_child_main, base + kStack, CLONE_VM | SIGCHLD, child);
+  if (pid < 0) {
+    const int err = errno;
+    ::munmap(mem, size);
+    throw Error::unavailable("cannot start " + argv[0] + ": clone: " + detail::errno_text(err));
+  }
+  return pid;
+#endif
 }
 
 pid_t spawn_detached(const std::vector<std::string>& argv, const fs::path& log) {

@@ -123,6 +123,14 @@ void release_job_netns(const std::filesystem::path& job_netns);
 /// stderr appended to `log`). Returns its pid; throws kai::Error on failure.
 pid_t spawn_detached(const std::vector<std::string>& argv, const std::filesystem::path& log);
 
+/// Starts argv (absolute path) in a session of its own, stdin /dev/null, stdout and stderr
+/// appended to `log`, and `pass_fd` (if >= 0) as its descriptor 3; returns without waiting for
+/// it to exec (a failed exec exits 127, which the log does not show). Default signal handling.
+/// The process stays this one's child: a long-lived caller reaps it. Throws kai::Error when it
+/// cannot be started.
+pid_t spawn_background(const std::vector<std::string>& argv, const std::filesystem::path& log, int pass_fd = -1);
+
+
 /// The start time of a live process (clock ticks since boot, /proc/<pid>/stat field 22), to tell
 /// a live supervisor from a reused pid. nullopt when no such process (or a zombie).
 std::optional<uint64_t> process_start_time(pid_t pid);

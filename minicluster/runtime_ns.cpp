@@ -129,15 +129,6 @@ fs::path lock_path(const fs::path& job_netns) {
   return p;
 }
 
-UniqueFd lock_file(const fs::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600));
-  if (!fd.valid()) throw Error::unavailable("cannot open " + path.string() + ": " + errno_text(errno));
-  while (::flock(fd.get(), LOCK_EX) != 0) {
-    if (errno != EINTR) throw Error::unavailable("cannot lock " + path.string() + ": " + errno_text(errno));
-  }
-  return fd;
-}
-
 std::string netns_failure_text(const ChildFailure& f, const fs::path& job_netns) {
   std::string why = errno_text(f.err);
   switch (f.stage) {

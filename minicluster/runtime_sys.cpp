@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -285,6 +286,16 @@ void reset_signals() {
   sigset_t none;
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+UniqueFd lock_file(const fs::path& path, bool wait) {
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600));
+  if (!fd.valid()) throw Error::unavailable("cannot open " + path.string() + ": " + errno_text(errno));
+  while (::flock(fd.get(), LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
+    if (!wait && errno == EWOULDBLOCK) return UniqueFd();
+    if (errno != EINTR) throw Error::unavailable("cannot lock " + path.string() + ": " + errno_text(errno));
+  }
+  return fd;
 }
 
 }  // namespace kai::minicluster::runtime::detail

@@ -41,6 +41,10 @@ class UniqueFd {
   int fd_ = -1;
 };
 
+/// An exclusive flock(2) on `path` (created 0600), held until the descriptor closes. With
+/// wait=false an invalid descriptor means another process holds it.
+UniqueFd lock_file(const std::filesystem::path& path, bool wait = true);
+
 /// The fields of /proc/<pid>/stat the runtime reads.
 struct ProcStat {
   char state = '?';          ///< R, S, D, Z (zombie), X (dead), ...

@@ -1,5 +1,6 @@
 #include "minicluster/ssh_keys.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,19 +22,68 @@
 #include "lib/api/error.h"
 #include "minicluster/runtime_sys.h"
 
+#define KAI_CRYPTO_FNS \
+  KAI_CRYPTO_FN(BIO_free) \
+  KAI_CRYPTO_FN(BIO_new) \
+  KAI_CRYPTO_FN(BIO_new_mem_buf) \
+  KAI_CRYPTO_FN(BIO_s_mem) \
+  KAI_CRYPTO_FN(BIO_ctrl) \
+  KAI_CRYPTO_FN(BN_bn2bin) \
+  KAI_CRYPTO_FN(BN_free) \
+  KAI_CRYPTO_FN(BN_num_bits) \
+  KAI_CRYPTO_FN(ERR_clear_error) \
+  KAI_CRYPTO_FN(ERR_error_string_n) \
+  KAI_CRYPTO_FN(ERR_get_error) \
+  KAI_CRYPTO_FN(EVP_EncodeBlock) \
+  KAI_CRYPTO_FN(EVP_PKEY_free) \
+  KAI_CRYPTO_FN(EVP_PKEY_get_bn_param) \
+  KAI_CRYPTO_FN(EVP_PKEY_is_a) \
+  KAI_CRYPTO_FN(EVP_PKEY_Q_keygen) \
+  KAI_CRYPTO_FN(PEM_read_bio_PrivateKey) \
+  KAI_CRYPTO_FN(PEM_write_bio_PrivateKey_traditional) \
+  KAI_CRYPTO_FN(RAND_bytes)
+
 namespace kai::minicluster {
 namespace {
 
 namespace fs = std::filesystem;
 
+/// libcrypto, loaded when a key is first needed: linked in, its constructor (CPUID probes,
+/// which trap in a VM) and relocations cost every kai start ~1.2 ms, and only the ssh plugin
+/// uses it. Debian's libssl3 (which libcurl needs too) provides libcrypto.so.3.
+struct Crypto {
+#define KAI_CRYPTO_FN(name) decltype(&::name) name = nullptr;
+  KAI_CRYPTO_FNS
+#undef KAI_CRYPTO_FN
+};
+
+const Crypto& crypto() {
+  static const Crypto* loaded = [] {
+    void* lib = ::dlopen("libcrypto.so.3", RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* why = ::dlerror();
+      throw Error::unavailable(std::string("the ssh plugin needs OpenSSL's libcrypto.so.3 (Debian package libssl3): ") +
+                               (why ? why : "cannot load it"));
+    }
+    auto* c = new Crypto();
+#define KAI_CRYPTO_FN(name)                                                                             \
+  c->name = reinterpret_cast<decltype(&::name)>(::dlsym(lib, #name));                                  \
+  if (!c->name) throw Error::unavailable("libcrypto.so.3 has no " #name " (OpenSSL 3 is needed)");
+    KAI_CRYPTO_FNS
+#undef KAI_CRYPTO_FN
+    return c;
+  }();
+  return *loaded;
+}
+
 struct PkeyFree {
-  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+  void operator()(EVP_PKEY* p) const { crypto().EVP_PKEY_free(p); }
 };
 struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
+  void operator()(BIO* b) const { crypto().BIO_free(b); }
 };
 struct BnFree {
-  void operator()(BIGNUM* b) const { BN_free(b); }
+  void operator()(BIGNUM* b) const { crypto().BN_free(b); }
 };
 using Pkey = std::unique_ptr<EVP_PKEY, PkeyFree>;
 using Bio = std::unique_ptr<BIO, BioFree>;
@@ -41,11 +91,11 @@ using Bn = std::unique_ptr<BIGNUM, BnFree>;
 
 /// OpenSSL's first queued error, as text (the queue is cleared).
 std::string openssl_error() {
-  unsigned long e = ERR_get_error();
-  ERR_clear_error();
+  unsigned long e = crypto().ERR_get_error();
+  crypto().ERR_clear_error();
   if (e == 0) return "unknown OpenSSL error";
   char buf[256];
-  ERR_error_string_n(e, buf, sizeof buf);
+  crypto().ERR_error_string_n(e, buf, sizeof buf);
   return buf;
 }
 
@@ -53,11 +103,11 @@ std::string openssl_error() {
 int no_passphrase(char*, int, int, void*) { return 0; }
 
 Pkey read_private_key(const std::string& pem) {
-  Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  Bio bio(crypto().BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (!bio) throw Error::internal("ssh key: " + openssl_error());
-  Pkey key(PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
-  ERR_clear_error();
-  if (!key || !EVP_PKEY_is_a(key.get(), "RSA")) {
+  Pkey key(crypto().PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr));
+  crypto().ERR_clear_error();
+  if (!key || !crypto().EVP_PKEY_is_a(key.get(), "RSA")) {
     throw Error::invalid("ssh key: not an unencrypted PEM RSA private key");
   }
   return key;
@@ -74,15 +124,15 @@ void put_string(std::string& out, const std::string& s) {
 
 /// RFC 4251 mpint of a non-negative number: big-endian, a leading zero byte when the top bit is set.
 void put_mpint(std::string& out, const BIGNUM* n) {
-  std::string bytes(static_cast<std::size_t>(BN_num_bytes(n)), '\0');
-  BN_bn2bin(n, reinterpret_cast<unsigned char*>(bytes.data()));
+  std::string bytes(static_cast<std::size_t>((crypto().BN_num_bits(n) + 7) / 8), '\0');
+  crypto().BN_bn2bin(n, reinterpret_cast<unsigned char*>(bytes.data()));
   if (!bytes.empty() && (static_cast<unsigned char>(bytes[0]) & 0x80)) bytes.insert(bytes.begin(), '\0');
   put_string(out, bytes);
 }
 
 std::string base64(const std::string& in) {
   std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
+  int n = crypto().EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(in.data()),
                           static_cast<int>(in.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
@@ -99,14 +149,14 @@ std::string read_whole(const fs::path& file) {
 }  // namespace
 
 std::string generate_rsa_private_key(int bits) {
-  Pkey key(EVP_RSA_gen(static_cast<unsigned int>(bits)));
+  Pkey key(crypto().EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(bits)));
   if (!key) throw Error::internal("cannot generate an RSA key: " + openssl_error());
-  Bio bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_PrivateKey_traditional(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
+  Bio bio(crypto().BIO_new(crypto().BIO_s_mem()));
+  if (!bio || crypto().PEM_write_bio_PrivateKey_traditional(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     throw Error::internal("cannot encode an RSA key: " + openssl_error());
   }
   char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
+  long len = crypto().BIO_ctrl(bio.get(), BIO_CTRL_INFO, 0, reinterpret_cast<char*>(&data));
   return std::string(data, static_cast<std::size_t>(len));
 }
 
@@ -114,10 +164,10 @@ std::string ssh_public_key(const std::string& private_pem) {
   Pkey key = read_private_key(private_pem);
   BIGNUM* n_raw = nullptr;
   BIGNUM* e_raw = nullptr;
-  if (EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_N, &n_raw) != 1 ||
-      EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_E, &e_raw) != 1) {
-    BN_free(n_raw);
-    BN_free(e_raw);
+  if (crypto().EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_N, &n_raw) != 1 ||
+      crypto().EVP_PKEY_get_bn_param(key.get(), OSSL_PKEY_PARAM_RSA_E, &e_raw) != 1) {
+    crypto().BN_free(n_raw);
+    crypto().BN_free(e_raw);
     throw Error::internal("ssh key: cannot read the RSA public numbers: " + openssl_error());
   }
   Bn n(n_raw), e(e_raw);
@@ -134,7 +184,7 @@ std::string job_private_key(const fs::path& file) {
     runtime::detail::make_private_dirs(file.parent_path());
     const std::string pem = generate_rsa_private_key(2048);
     unsigned char rnd[8];
-    if (RAND_bytes(rnd, sizeof rnd) != 1) throw Error::internal("cannot name a temporary file: " + openssl_error());
+    if (crypto().RAND_bytes(rnd, sizeof rnd) != 1) throw Error::internal("cannot name a temporary file: " + openssl_error());
     std::string suffix;
     for (unsigned char c : rnd) suffix += "0123456789abcdef"[c & 0xf];
     const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid()) + "." + suffix;

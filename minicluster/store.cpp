@@ -114,6 +114,7 @@ constexpr std::array<Migration, Store::kSchemaVersion> kMigrations = {migrate_to
 // The statements a Store prepares once and keeps; index into Store::stmts_.
 enum Sql : std::size_t {
   kBegin,
+  kBeginRead,
   kCommit,
   kRollback,
   kSavepoint,
@@ -146,6 +147,7 @@ enum Sql : std::size_t {
 
 constexpr std::array<const char*, kSqlCount> kSqlText = {
     "BEGIN IMMEDIATE",
+    "BEGIN DEFERRED",
     "COMMIT",
     "ROLLBACK",
     "SAVEPOINT kai_nested",
@@ -1342,7 +1344,23 @@ void Store::transact(const std::function<void()>& fn) {
     throw;
   }
   tx_depth_ = 0;
-  if (wal_frames_ >= kCheckpointPages) Ops::checkpoint(*this);
+  if (wal_frames_ >= checkpoint_pages_) Ops::checkpoint(*this);
+}
+
+void Store::read_snapshot(const std::function<void()>& fn) {
+  if (tx_depth_ > 0) {
+    fn();
+    return;
+  }
+  Ops::query(*this, kRollback);
+  Ops::exec(*this, kBeginRead);
+  try {
+    fn();
+  } catch (...) {
+    Ops::rollback(*this);
+    throw;
+  }
+  Ops::rollback(*this);  // nothing was written: ending the read is all there is to do
 }
 
 int64_t Store::current_resource_version() const {
@@ -1350,6 +1368,14 @@ int64_t Store::current_resource_version() const {
   Query q = Ops::query(*this, kCurrentVersion);
   return q.step() ? q.integer(0) : 0;
 }
+
+void Store::checkpoint() {
+  // PASSIVE: copies what it can without the writer lock, so commands writing meanwhile are not
+  // held up; the next writer that finds it all copied starts the WAL over by itself.
+  if (tx_depth_ == 0) sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+}
+
+void Store::set_checkpoint_pages(int pages) { checkpoint_pages_ = pages > 0 ? pages : kCheckpointPages; }
 
 std::vector<Change> Store::changes_since(int64_t since, std::size_t limit) const {
   std::vector<Change> out;

@@ -109,6 +109,20 @@ class Store {
   /// other processes); closing never does, so a read-only command writes nothing.
   void transact(const std::function<void()>& fn);
 
+  /// Runs fn inside one read transaction: every read fn makes sees the same snapshot of the
+  /// store, and writers are not held up. Writing inside it is an error (no silent upgrade to a
+  /// write transaction). Inside transact(), just runs fn.
+  void read_snapshot(const std::function<void()>& fn);
+
+  /// A commit that leaves at least this many pages in the WAL checkpoints it (default 256). A
+  /// command the user waits on sets it high and leaves checkpoints to the background reconcile
+  /// that follows its write.
+  void set_checkpoint_pages(int pages);
+  /// Copies the WAL into the database now, as far as readers allow, without taking the writer
+  /// lock (the next commit then starts the WAL over). Every process that opens the store first
+  /// reads the WAL's valid frames, so background work leaves it short. No-op in a transaction.
+  void checkpoint();
+
   /// The latest resourceVersion handed out (0 when empty).
   int64_t current_resource_version() const;
   /// Changes with resourceVersion > since, oldest first, at most `limit`.
@@ -129,6 +143,7 @@ class Store {
   mutable int64_t rv_saved_ = -1;  // the counter's value in the database
   bool migrating_ = false;  // summaries are brought up to date by the migration itself
   int wal_frames_ = 0;       // frames in the WAL after this connection's last commit
+  int checkpoint_pages_ = 256;
   bool busy_no_wait_ = false;  // the busy handler gives up at once (while checkpointing)
   std::unique_ptr<const SummaryPlan> plan_;
   mutable std::vector<sqlite3_stmt*> stmts_;  // prepared on first use, indexed by store.cpp's Sql

@@ -65,12 +65,6 @@ std::string substitute_all(std::string v, const std::vector<std::pair<std::strin
   return v;
 }
 
-/// $KAI_HOME/jobs/<ns>/<job>.<uid>: what the runtime keeps per job (the ssh plugin's key).
-std::filesystem::path job_dir(const LocalCluster& cluster, const json& job) {
-  return cluster.home() / "jobs" / job["metadata"].value("namespace", std::string("default")) /
-         (job["metadata"].value("name", std::string()) + "." + job["metadata"].value("uid", std::string()));
-}
-
 /// Marks the pod Failed because it could not be started (nothing ran).
 void fail_unstartable(LocalCluster& cluster, const std::string& ns, const std::string& name, const std::string& uid,
                       const std::string& message) {
@@ -276,7 +270,7 @@ int supervise(LocalCluster& cluster, const std::string& ns, const std::string& n
       key_dir = ssh_key_dir(job);
       if (!key_dir.empty()) {
         // One key pair per job, made by whichever of its pods' supervisors comes first.
-        const auto key_file = job_dir(cluster, job) / "ssh" / "id_rsa";
+        const auto key_file = cluster.job_dir(job) / "ssh" / "id_rsa";
         auto ssh = ssh_files(job, [&] { return job_private_key(key_file); });
         run.files.insert(run.files.end(), ssh.begin(), ssh.end());
         run.mount_dirs.push_back(key_dir);
@@ -336,7 +330,7 @@ int supervise(LocalCluster& cluster, const std::string& ns, const std::string& n
     for (std::size_t i = 0; i < cs.size(); ++i) run.containers.push_back(make(cs[i], "containers", i));
   } catch (const std::exception& e) {
     fail_unstartable(cluster, ns, name, uid, e.what());
-    cluster.reconcile();
+    cluster.reconcile_if_needed();
     return 1;
   }
 
@@ -373,7 +367,7 @@ int supervise(LocalCluster& cluster, const std::string& ns, const std::string& n
     }
     st.update(api::pods(), done);
   });
-  cluster.reconcile();
+  cluster.reconcile_if_needed();
   return 0;
 }
 

@@ -3,7 +3,9 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <thread>
@@ -226,6 +228,35 @@ TEST_CASE("8 concurrent job submits lose nothing") {
     INFO(w.err);
     CHECK(w.code == 0);
   }
+}
+
+TEST_CASE("a submitted job runs with no further kai command: the submit hands it to a background reconcile") {
+  KaiEnv env;
+  REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "8"}).code == 0);
+  const auto marker = env.dir().path() / "ran";
+  env.dir().write("job.yaml", job_yaml("bg", 2, 2, "100m", "echo $(hostname) >> " + marker.string()));
+  auto r = env.kai({"job", "submit", "-f", (env.dir().path() / "job.yaml").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out == "job.batch.volcano.sh/bg created\n");
+  // Nothing but the background reconcile (and the supervisors it starts) can run the pods.
+  std::string ran;
+  for (int i = 0; i < 300; ++i) {
+    ran = kai::test::read_file(marker.string());
+    if (std::count(ran.begin(), ran.end(), '\n') == 2) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(ran.find("bg-worker-0") != std::string::npos);
+  CHECK(ran.find("bg-worker-1") != std::string::npos);
+  // Its log is private, and a later reader sees the finished job without reconciling itself.
+  const auto log = std::filesystem::path(env.home()) / "run" / "reconcile.log";
+  REQUIRE(std::filesystem::exists(log));
+  CHECK((std::filesystem::status(log).permissions() & std::filesystem::perms::all) ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+  auto w = env.kai({"job", "wait", "bg", "--timeout", "30s"});
+  INFO(w.err);
+  CHECK(w.code == 0);
+  CHECK(kai::test::read_file(log.string()) == "");
 }
 
 TEST_CASE("cluster reset stops every pod, and no job comes back to start more") {
