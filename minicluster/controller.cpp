@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
+#include "lib/api/duration.h"
 #include "lib/api/error.h"
 #include "lib/api/quantity.h"
 #include "lib/api/resources.h"
@@ -71,11 +73,21 @@ bool finished(const std::string& phase) {
 
 /// What happened to one pod since the controller last looked.
 struct PodEvent {
-  std::string event;  ///< PodFailed, PodEvicted, TaskCompleted, PodRunning, Unknown
+  std::string event;  ///< PodFailed, PodEvicted, PodPending, TaskCompleted, PodRunning, Unknown
   std::string task;
   int exit_code = 0;
-  std::string pod;  ///< for PodEvicted
+  std::string pod;
 };
+
+/// What the lifecycle policies say to do about an event.
+struct PolicyAction {
+  std::string action = "SyncJob";
+  std::string timeout;  ///< the policy's `timeout` as written ("" = act at once)
+};
+
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 /// The job controller's view of one job during a sync.
 struct JobSync {
@@ -165,7 +177,7 @@ struct JobSync {
         int code = 1;
         const json& cs = pod.value("/status/containerStatuses"_json_pointer, json::array());
         if (!cs.empty()) code = cs[0].value("/state/terminated/exitCode"_json_pointer, 1);
-        events.push_back({"PodFailed", task, code, ""});
+        events.push_back({"PodFailed", task, code, pod["metadata"].value("name", std::string())});
       } else if (cur == "Succeeded") {
         bool all = true;
         int n = 0;
@@ -177,7 +189,9 @@ struct JobSync {
         const json* ts = task_spec(task);
         if (all && ts && n >= ts->value("replicas", 0)) events.push_back({"TaskCompleted", task, 0, ""});
       } else if (cur == "Running") {
-        events.push_back({"PodRunning", task, 0, ""});
+        events.push_back({"PodRunning", task, 0, pod["metadata"].value("name", std::string())});
+      } else if (cur == "Pending") {
+        events.push_back({"PodPending", task, 0, pod["metadata"].value("name", std::string())});
       }
       pod["metadata"]["annotations"][ann::kObservedPhase] = cur;
       pod = pass.store.update(api::pods(), pod);
@@ -187,30 +201,123 @@ struct JobSync {
 
   /// The action the policies give an event: task-level policies of the pod's task first, then
   /// job-level; the first policy naming the event (or `*`), or the pod's exit code, wins.
-  std::string policy_action(const PodEvent& ev) const {
-    if (ev.event == "PodRunning") return "SyncJob";  // internal event
-    auto match = [&](const json& policies) -> std::string {
+  /// PodPending only matches a policy with a timeout (a pod is Pending as it is made).
+  PolicyAction policy_action(const PodEvent& ev) const {
+    if (ev.event == "PodRunning") return {};  // internal event
+    auto match = [&](const json& policies) -> std::optional<PolicyAction> {
       for (const auto& p : policies) {
+        const std::string timeout = p.contains("timeout") && p["timeout"].is_string() ? p["timeout"].get<std::string>() : "";
+        if (ev.event == "PodPending" && timeout.empty()) continue;
         std::vector<std::string> evs;
         if (p.contains("event") && p["event"].is_string()) evs.push_back(p["event"]);
         for (const auto& e : p.value("events", json::array())) {
           if (e.is_string()) evs.push_back(e);
         }
         for (const auto& e : evs) {
-          if (e == ev.event || e == "*") return p.value("action", std::string());
+          if (e == ev.event || e == "*") return PolicyAction{p.value("action", std::string()), timeout};
         }
         if (ev.event == "PodFailed" && p.contains("exitCode") && p["exitCode"].is_number_integer() &&
             p["exitCode"].get<int>() == ev.exit_code) {
-          return p.value("action", std::string());
+          return PolicyAction{p.value("action", std::string()), timeout};
         }
       }
-      return "";
+      return std::nullopt;
     };
     if (const json* ts = task_spec(ev.task)) {
-      if (auto a = match(ts->value("policies", json::array())); !a.empty()) return a;
+      if (auto a = match(ts->value("policies", json::array()))) return *a;
     }
-    if (auto a = match(job["spec"].value("policies", json::array())); !a.empty()) return a;
-    return "SyncJob";
+    if (auto a = match(job["spec"].value("policies", json::array()))) return *a;
+    return {};
+  }
+
+  // ---- delayed actions --------------------------------------------------------------------
+  // A policy with a `timeout` delays its action (volcano.md §2.6). Waiting actions live in the
+  // job's kai.dev/delayed-actions annotation (there is no controller process to keep them):
+  // [{"event","action","task","pod","phase","timeout","at"(unix seconds),"version"}]. One is
+  // cancelled when its pod changes phase (PodEvicted: when a pod of that name runs again) or
+  // the job moves to another version; otherwise it runs once `at` has passed.
+
+  json delayed() const {
+    const json& a = job["metadata"].value("annotations", json::object());
+    if (!a.contains(ann::kDelayedActions) || !a[ann::kDelayedActions].is_string()) return json::array();
+    json list = json::parse(a[ann::kDelayedActions].get<std::string>(), nullptr, false);
+    return list.is_array() ? list : json::array();
+  }
+
+  void set_delayed(const json& list) {
+    const json before = delayed();
+    if (list == before) return;
+    json& md = job["metadata"];
+    if (list.empty()) {
+      if (md.contains("annotations")) {
+        md["annotations"].erase(ann::kDelayedActions);
+        if (md["annotations"].empty()) md.erase("annotations");
+      }
+    } else {
+      md["annotations"][ann::kDelayedActions] = list.dump();
+    }
+    job_changed = true;
+  }
+
+  void delay(const PodEvent& ev, const PolicyAction& pa) {
+    double seconds = 0;
+    std::string err;
+    int64_t nanos = 0;
+    if (api::parse_go_duration(pa.timeout, nanos, &err)) seconds = static_cast<double>(nanos) / 1e9;
+    json list = delayed();
+    for (const auto& d : list) {
+      if (d.value("pod", std::string()) == ev.pod && d.value("event", std::string()) == ev.event) return;  // waiting already
+    }
+    const std::string phase = ev.event == "PodFailed" ? "Failed" : ev.event == "PodPending" ? "Pending" : "";
+    list.push_back({{"event", ev.event},
+                    {"action", pa.action},
+                    {"task", ev.task},
+                    {"pod", ev.pod},
+                    {"phase", phase},
+                    {"timeout", pa.timeout},
+                    {"at", unix_seconds() + seconds},
+                    {"version", version()}});
+    set_delayed(list);
+    pass.events.record(job, "Normal", "ExecuteAction", "Execute action " + pa.action + " after " + pa.timeout);
+  }
+
+  /// The first delayed action that is due (removed from the list), after dropping cancelled
+  /// ones; notes when the next one is due in pass.wake_at.
+  std::optional<json> due_delayed_action() {
+    json list = delayed();
+    if (list.empty()) return std::nullopt;
+    if (finished(phase())) {
+      set_delayed(json::array());
+      return std::nullopt;
+    }
+    auto find_pod = [&](const std::string& name) -> const json* {
+      for (const auto& p : pods) {
+        if (p["metadata"].value("name", std::string()) == name && !terminating(p)) return &p;
+      }
+      return nullptr;
+    };
+    const double now = unix_seconds();
+    json keep = json::array();
+    std::optional<json> due;
+    for (const auto& d : list) {
+      if (d.value("version", 0) != version()) continue;  // the job restarted since
+      const json* pod = find_pod(d.value("pod", std::string()));
+      const std::string want = d.value("phase", std::string());
+      if (want.empty()) {
+        if (pod && pod_phase(*pod) == "Running") continue;  // the evicted pod runs again
+      } else if (!pod || pod_phase(*pod) != want) {
+        continue;  // its pod changed phase (or is gone)
+      }
+      if (!due && now >= d.value("at", 0.0)) {
+        due = d;
+        continue;
+      }
+      keep.push_back(d);
+      const double at = d.value("at", 0.0);
+      if (pass.wake_at <= 0 || at < pass.wake_at) pass.wake_at = at;
+    }
+    set_delayed(keep);
+    return due;
   }
 
   // ---- killing ----------------------------------------------------------------------------
@@ -549,8 +656,13 @@ struct JobSync {
       pass.events.record(job, "Normal", "CommandIssued", "Start to execute command " + action + ", and clean it up to make sure executed not more than once.");
     } else {
       for (const auto& ev : observe_pods()) {
-        std::string a = policy_action(ev);
+        const PolicyAction pa = policy_action(ev);
+        const std::string& a = pa.action;
         if (a == "SyncJob") continue;
+        if (!pa.timeout.empty()) {
+          delay(ev, pa);
+          continue;
+        }
         action = a;
         task = ev.task;
         if (ev.event == "PodFailed") {
@@ -562,6 +674,19 @@ struct JobSync {
                              "Pod " + ev.pod + " of task " + ev.task + " was deleted; policy action " + a);
         }
         break;
+      }
+      if (action == "SyncJob") {
+        if (auto d = due_delayed_action()) {
+          action = d->value("action", std::string("SyncJob"));
+          task = d->value("task", std::string());
+          const std::string ev = d->value("event", std::string());
+          const std::string pod = d->value("pod", std::string());
+          pass.events.record(job, "Warning", ev,
+                             (ev == "PodPending" ? "Pod " + pod + " of task " + task + " stayed Pending"
+                              : ev == "PodFailed" ? "Pod " + pod + " of task " + task + " stayed Failed"
+                                                  : "Pod " + pod + " of task " + task + " did not run again") +
+                                 " for " + d->value("timeout", std::string()) + "; policy action " + action);
+        }
       }
     }
     execute(action, task, pod_name);

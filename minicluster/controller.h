@@ -41,6 +41,8 @@ inline constexpr const char* kNetwork = "kai.dev/network";
 /// On a job: pods of it that a user deleted since its last sync, as a JSON array of
 /// {"pod", "task", "version"}; the job controller turns each into a PodEvicted event.
 inline constexpr const char* kEvictedPods = "kai.dev/evicted-pods";
+/// A job's lifecycle-policy actions waiting for their `timeout` (JSON array, see controller.cpp).
+inline constexpr const char* kDelayedActions = "kai.dev/delayed-actions";
 }  // namespace ann
 
 /// Records events once: an event of an object with a reason and message it already has is not
@@ -71,6 +73,7 @@ struct ControllerPass {
   EventRecorder& events;
   std::string now;                       ///< RFC 3339, the pass's clock
   std::vector<PodToStop> stops;          ///< filled by the job controller
+  double wake_at = 0;                    ///< unix seconds when a delayed policy action is due (0 none)
 };
 
 /// Syncs every job once (creates PodGroups and pods, applies pod events to policies, moves

@@ -396,6 +396,7 @@ ReconcileStats LocalCluster::reconcile() {
     WorkingSet ws(*store_);
     EventRecorder recorder(ws);
     int64_t seen = -1;
+    double delayed_at = 0;  // unix seconds: the first delayed policy action due (0 none)
     auto passes = [&] {
       seen = store_->current_resource_version();
       const std::string now = now_rfc3339();
@@ -411,6 +412,7 @@ ReconcileStats LocalCluster::reconcile() {
         // at jobs whose objects the pass before changed.
         std::set<std::string> touched = ws.take_touched();
         sync_jobs(pass, pass_no == 0 ? nullptr : &touched);
+        if (pass.wake_at > 0) delayed_at = delayed_at > 0 ? std::min(delayed_at, pass.wake_at) : pass.wake_at;
         const auto T2 = std::chrono::steady_clock::now();
         schedule(pass);
         const auto T3 = std::chrono::steady_clock::now();
@@ -435,6 +437,11 @@ ReconcileStats LocalCluster::reconcile() {
         for (auto& st : pass.stops) stops.push_back(std::move(st));
         ++stats.passes;
         if (ws.mutations() == before) break;
+      }
+      if (delayed_at > 0) {
+        const double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+        const double left = std::max(0.0, delayed_at - now_s);
+        wake_in = wake_in < 0 ? left : std::min(wake_in, left);
       }
     };
     auto finish = [&] {

@@ -723,6 +723,7 @@ std::vector<ContainerResult> run_pod(const PodRun& pod, PodObserver& observer) {
   }
 }
 
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 namespace {
 
 // What spawn_background's child reads: all in one private mapping that the parent never
@@ -765,6 +766,7 @@ int background_child_main(void* p) {
 }
 
 }  // namespace
+#endif
 
 pid_t spawn_background(const std::vector<std::string>& argv, const fs::path& log, int pass_fd) {
   if (argv.empty() || argv[0].empty() || argv[0][0] != '/') {

@@ -28,8 +28,11 @@ run_pass() { # conf label
   say "$2: 4 of the 16 GPUs are busy"
   step job submit -f examples/demo/busy.yaml
   wait_phase busy Running 20
-  say "$2: two 8-GPU gang jobs arrive (12 GPUs free)"
+  say "$2: two 8-GPU gang jobs arrive, one after the other (12 GPUs free)"
   step job submit -f examples/demo/train-a.yaml
+  # Submitted within the same second, two jobs are ordered by uid (as Volcano does): let the
+  # first be scheduled before the second arrives, so the story is the same on every run.
+  wait_phase train-a Running 20
   step job submit -f examples/demo/train-b.yaml
   sleep 1
   step get pods -o wide

@@ -102,9 +102,10 @@ TEST_CASE("a gang that does not fit stays Pending with no pod started, then runs
   const std::string gate = env.home() + "/gate";
   REQUIRE(env.kai({"job", "submit", "-f", "-"},
                   job_yaml("first", 2, 2, "2", "while [ ! -e " + gate + " ]; do sleep 0.1; done")).code == 0);
-  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("second", 2, 2, "2", "echo second ran")).code == 0);
-  // Running once its supervisors have started its processes (asynchronously).
+  // Running once its supervisors have started its processes (asynchronously). Only then the
+  // second: two jobs submitted within the same second are ordered by uid, as in Volcano.
   REQUIRE(env.kai({"job", "wait", "first", "--for", "Running", "--timeout", "20s"}).code == 0);
+  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("second", 2, 2, "2", "echo second ran")).code == 0);
   auto first = get_json(env, {"get", "vcjob", "first"});
   auto second = get_json(env, {"get", "vcjob", "second"});
   CHECK(first["status"]["state"]["phase"] == "Running");
@@ -259,14 +260,44 @@ TEST_CASE("a submitted job runs with no further kai command: the submit hands it
   CHECK(kai::test::read_file(log.string()) == "");
 }
 
+TEST_CASE("a policy with a timeout delays its action: PodPending for 1s, then AbortJob") {
+  KaiEnv env;
+  REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "8"}).code == 0);
+  // Enqueued (the cluster has the resources) but never bound (no node has the label): its pod
+  // stays Pending.
+  const std::string yaml =
+      "apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata:\n  name: stuck\nspec:\n  minAvailable: 1\n"
+      "  policies:\n  - event: PodPending\n    action: AbortJob\n    timeout: 1s\n"
+      "  tasks:\n  - name: worker\n    replicas: 1\n    template:\n      spec:\n        restartPolicy: Never\n"
+      "        nodeSelector: {gpu-model: h100}\n        containers:\n        - name: main\n          image: busybox\n"
+      "          command: [\"true\"]\n          resources:\n            requests: {cpu: 100m, memory: 64Mi}\n";
+  env.dir().write("stuck.yaml", yaml);
+  auto r = env.kai({"job", "submit", "-f", (env.dir().path() / "stuck.yaml").string()});
+  INFO(yaml << r.err);
+  REQUIRE(r.code == 0);
+  const auto started = std::chrono::steady_clock::now();
+  auto w = env.kai({"job", "wait", "stuck", "--for", "Aborted", "--timeout", "20s"});
+  INFO(w.err);
+  CHECK(w.code == 0);
+  CHECK(std::chrono::steady_clock::now() - started >= std::chrono::milliseconds(900));
+  auto view = env.kai({"job", "view", "stuck"});
+  CHECK(view.out.find("Execute action AbortJob after 1s") != std::string::npos);
+  CHECK(view.out.find("Pod stuck-worker-0 of task worker stayed Pending for 1s; policy action AbortJob") != std::string::npos);
+  // Done with: nothing waits on the job any more.
+  CHECK(get_json(env, {"get", "vcjob", "stuck"})["metadata"].value("annotations", json::object()).count("kai.dev/delayed-actions") == 0);
+}
+
 TEST_CASE("cluster reset stops every pod, and no job comes back to start more") {
   KaiEnv env;
   REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "4", "--gpus-per-node", "0"}).code == 0);
   // A running gang, and one waiting for its resources: deleting the first one's pods must not
   // let the second start (nor the first's pods be made again) while the reset runs.
+  // (One after the other: submitted within the same second, the scheduler orders the two by
+  // uid, as Volcano does.)
   REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("running", 2, 2, "2", "sleep 300")).code == 0);
-  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("waiting", 2, 2, "2", "sleep 300")).code == 0);
   REQUIRE(env.kai({"job", "wait", "running", "--for", "Running", "--timeout", "20s"}).code == 0);
+  REQUIRE(env.kai({"job", "submit", "-f", "-"}, job_yaml("waiting", 2, 2, "2", "sleep 300")).code == 0);
+  REQUIRE(env.kai({"job", "wait", "waiting", "--for", "Pending", "--timeout", "20s"}).code == 0);
   const auto pids = supervisor_pids(env);
   REQUIRE(pids.size() == 2);
   REQUIRE(env.kai({"cluster", "reset"}).code == 0);
