@@ -85,9 +85,6 @@ struct PolicyAction {
   std::string timeout;  ///< the policy's `timeout` as written ("" = act at once)
 };
 
-double unix_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 /// The job controller's view of one job during a sync.
 struct JobSync {
@@ -260,10 +257,7 @@ struct JobSync {
   }
 
   void delay(const PodEvent& ev, const PolicyAction& pa) {
-    double seconds = 0;
-    std::string err;
-    int64_t nanos = 0;
-    if (api::parse_go_duration(pa.timeout, nanos, &err)) seconds = static_cast<double>(nanos) / 1e9;
+    const double seconds = api::go_duration_seconds(pa.timeout).value_or(0);  // admission checked it
     json list = delayed();
     for (const auto& d : list) {
       if (d.value("pod", std::string()) == ev.pod && d.value("event", std::string()) == ev.event) return;  // waiting already
@@ -275,7 +269,7 @@ struct JobSync {
                     {"pod", ev.pod},
                     {"phase", phase},
                     {"timeout", pa.timeout},
-                    {"at", unix_seconds() + seconds},
+                    {"at", unix_now() + seconds},
                     {"version", version()}});
     set_delayed(list);
     pass.events.record(job, "Normal", "ExecuteAction", "Execute action " + pa.action + " after " + pa.timeout);
@@ -296,7 +290,7 @@ struct JobSync {
       }
       return nullptr;
     };
-    const double now = unix_seconds();
+    const double now = unix_now();
     json keep = json::array();
     std::optional<json> due;
     for (const auto& d : list) {
@@ -707,13 +701,8 @@ struct JobSync {
 
 }  // namespace
 
-std::string now_rfc3339() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 EventRecorder::EventRecorder(WorkingSet& s) : store_(s) {}

@@ -111,7 +111,9 @@ std::optional<SupervisorProcess> parse_supervisor(const std::string& annotation)
 /// Whether a pod's supervisor annotation names a live process.
 bool supervisor_alive(const std::string& annotation);
 
-/// RFC 3339 UTC now, seconds.
-std::string now_rfc3339();
+using store::now_rfc3339;
+
+/// Now in seconds since the epoch (delayed actions, wake times).
+double unix_now();
 
 }  // namespace kai::minicluster

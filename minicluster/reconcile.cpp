@@ -439,8 +439,7 @@ ReconcileStats LocalCluster::reconcile() {
         if (ws.mutations() == before) break;
       }
       if (delayed_at > 0) {
-        const double now_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-        const double left = std::max(0.0, delayed_at - now_s);
+        const double left = std::max(0.0, delayed_at - unix_now());
         wake_in = wake_in < 0 ? left : std::min(wake_in, left);
       }
     };
@@ -548,10 +547,6 @@ ReconcileState read_state(const std::filesystem::path& path) {
     st.resource_version = -1;
   }
   return st;
-}
-
-double unix_now() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "lib/api/error.h"
 #include "minicluster/runtime_ns.h"
 #include "minicluster/runtime_sys.h"
+#include "minicluster/store.h"
 
 extern char** environ;
 
@@ -60,8 +61,6 @@ volatile sig_atomic_t g_sigterm = 0;
 
 void on_sigterm(int) { g_sigterm = 1; }
 void on_sigchld(int) {}  // its only job: interrupt ppoll
-
-std::string now_rfc3339() { return detail::rfc3339(std::chrono::system_clock::now()); }
 
 bool is_dead(const std::optional<detail::ProcStat>& st) { return !st || st->state == 'Z' || st->state == 'X'; }
 
@@ -349,13 +348,13 @@ bool Supervisor::start(Slot& s) {
   s.last = ContainerResult{};
   s.last.name = c.name;
   s.last.restart_count = s.restart_count;
-  s.last.started_at = now_rfc3339();
+  s.last.started_at = store::now_rfc3339();
   s.run_began = Clock::now();
   auto start_error = [&](int code, std::string message) {
     s.last.exit_code = code;
     s.last.reason = "StartError";
     s.last.message = std::move(message);
-    s.last.finished_at = now_rfc3339();
+    s.last.finished_at = store::now_rfc3339();
     return false;
   };
   if (c.argv.empty()) return start_error(kExitStartError, "no command specified");
@@ -497,7 +496,7 @@ void Supervisor::on_exit(Slot& s, int status) {
   s.pid = -1;
   s.last.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   s.last.reason = s.last.exit_code == 0 ? "Completed" : "Error";
-  s.last.finished_at = now_rfc3339();
+  s.last.finished_at = store::now_rfc3339();
   // As when kubelet tears down a container's PID namespace: what the main process left
   // running in its group ends with it.
   finish_group(pgid);
@@ -615,7 +614,7 @@ void Supervisor::terminate(const std::vector<Slot*>& slots) {
     s->last.exit_code = 128 + SIGKILL;
     s->last.reason = "Error";
     s->last.message = "still running " + std::to_string(kKillWait.count()) + " s after SIGKILL";
-    s->last.finished_at = now_rfc3339();
+    s->last.finished_at = store::now_rfc3339();
     s->pid = -1;
     s->done = true;
   }

@@ -84,9 +84,6 @@ int kill_groups(const std::vector<GroupRecord>& groups, std::chrono::millisecond
 /// True while some non-zombie process is in process group `pgid`.
 bool group_has_live_members(pid_t pgid);
 
-/// RFC 3339 UTC, seconds ("2026-11-22T17:26:52Z").
-std::string rfc3339(std::chrono::system_clock::time_point t);
-
 /// strerror(err) with a lower-case first letter, as Go (and so kubelet) words errors.
 std::string errno_text(int err);
 

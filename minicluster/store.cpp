@@ -648,15 +648,6 @@ std::string random_suffix() {
   return out;
 }
 
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string string_field(const json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end()) return "";
@@ -772,6 +763,15 @@ std::string fnv1a_hex(std::string_view text) {
 }
 
 }  // namespace
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 // The resources with summaries, from client::table_omit, and a fingerprint of the lists that
 // summary_spec records: summaries made from other lists (an older or newer kai) are never read,

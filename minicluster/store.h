@@ -149,6 +149,10 @@ class Store {
   mutable std::vector<sqlite3_stmt*> stmts_;  // prepared on first use, indexed by store.cpp's Sql
 };
 
+/// Now as Kubernetes writes times (RFC 3339, UTC, whole seconds): creationTimestamp, events,
+/// pod and job status. The one clock format of the local cluster.
+std::string now_rfc3339();
+
 /// $KAI_HOME, else $XDG_STATE_HOME/kai, else ~/.local/state/kai.
 std::filesystem::path default_home();
 

@@ -27,15 +27,6 @@ Error not_found(const api::ResourceInfo& res, const std::string& name) {
   return Error::not_found(quoted(res, name) + " not found");
 }
 
-std::string now_rfc3339() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 /// The namespace an object of `res` lives in, written back into its metadata as the store does.
 std::string object_namespace(const api::ResourceInfo& res, json& md) {
   if (!res.namespaced) {
@@ -175,7 +166,7 @@ const json& WorkingSet::create(const api::ResourceInfo& res, json obj) {
   obj["apiVersion"] = res.api_version();
   obj["kind"] = res.kind;
   md["uid"] = store::Store::new_uid();
-  if (field(md, "creationTimestamp").empty()) md["creationTimestamp"] = now_rfc3339();
+  if (field(md, "creationTimestamp").empty()) md["creationTimestamp"] = store::now_rfc3339();
   md["generation"] = 1;
   md["resourceVersion"] = "ws" + std::to_string(++next_local_rv_);
   if (!e) e = &t.entries[{ns, name}];

@@ -211,16 +211,6 @@ bool looks_timestamp(std::string_view s) {
   return s.size() > 4 && is_digit(s[0]) && is_digit(s[1]) && is_digit(s[2]) && is_digit(s[3]) && s[4] == '-';
 }
 
-const char* kind_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "a map";
-    case json::value_t::array: return "a sequence";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    default: return "a number";
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Building JSON from yaml-cpp's events, with limits.
@@ -264,7 +254,7 @@ class Builder : public YAML::EventHandler {
     Anchored& a = it->second;
     if (!a.complete) fail(mark, "anchor " + go_quote(a.name) + " value contains itself");
     if (expecting_key()) {
-      if (!a.value.is_string()) fail(mark, std::string("a map key must be a string, got ") + kind_name(a.value));
+      if (!a.value.is_string()) fail(mark, std::string("a map key must be a string, got ") + yaml_type_name(a.value));
       set_key(mark, a.value.get<std::string>(), false);
       return;
     }
@@ -486,7 +476,7 @@ class Builder : public YAML::EventHandler {
 void add_objects(json doc, const std::string& where, std::vector<json>& out, std::size_t depth = 0) {
   if (!doc.is_object()) {
     throw Error::invalid(where + ": expected a Kubernetes object (a map with apiVersion and kind), got " +
-                         kind_name(doc));
+                         yaml_type_name(doc));
   }
   auto kind = doc.find("kind");
   auto items = doc.find("items");
@@ -497,7 +487,7 @@ void add_objects(json doc, const std::string& where, std::vector<json>& out, std
     return;
   }
   if (items->is_null()) return;
-  if (!items->is_array()) throw Error::invalid(where + ": items: expected a sequence, got " + kind_name(*items));
+  if (!items->is_array()) throw Error::invalid(where + ": items: expected a sequence, got " + yaml_type_name(*items));
   json list = std::move(*items);
   for (std::size_t i = 0; i < list.size(); ++i) {
     add_objects(std::move(list[i]), where + ": items[" + std::to_string(i) + "]", out, depth + 1);
@@ -932,5 +922,19 @@ std::string to_yaml(const json& value) {
 }
 
 std::string to_json(const json& value) { return value.dump(4, ' ', false, json::error_handler_t::replace) + "\n"; }
+
+const char* yaml_type_name(const json& v, bool integers) {
+  switch (v.type()) {
+    case json::value_t::null: return "null";
+    case json::value_t::object: return "a map";
+    case json::value_t::array: return "a sequence";
+    case json::value_t::string: return "a string";
+    case json::value_t::boolean: return "a boolean";
+    case json::value_t::number_integer:
+    case json::value_t::number_unsigned: return integers ? "an integer" : "a number";
+    case json::value_t::number_float: return "a number";
+    default: return "a value";
+  }
+}
 
 }  // namespace kai::api

@@ -52,6 +52,10 @@ struct DecodeLimits {
 /// `job.yaml: line 300, column 12: nesting is deeper than 256 levels` or
 /// `job.yaml: document 2: expected a Kubernetes object (a map with apiVersion and kind), got a
 /// sequence`. Missing apiVersion/kind is left to the caller.
+/// A value's type in YAML's words for error messages ("a map", "a sequence", "a string",
+/// "a boolean", "null", "a number"); with `integers`, whole numbers read "an integer".
+const char* yaml_type_name(const json& v, bool integers = false);
+
 std::vector<json> decode_documents(std::string_view text, const std::string& source,
                                    const DecodeLimits& limits = {});
 

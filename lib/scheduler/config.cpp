@@ -27,20 +27,6 @@ const std::vector<std::string>& switch_keys() {
   return keys;
 }
 
-const char* type_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "a map";
-    case json::value_t::array: return "a sequence";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned:
-    case json::value_t::number_float: return "a number";
-    default: return "a value";
-  }
-}
-
 using api::text_detail::edit_distance;
 
 /// `; did you mean "x"?` when one of `known` is close to `word`.
@@ -69,7 +55,7 @@ class ConfReader {
 
   Config read(const json& doc) const {
     if (!doc.is_object()) {
-      fail("", std::string("expected a scheduler configuration (a map with actions and tiers), got ") + type_name(doc));
+      fail("", std::string("expected a scheduler configuration (a map with actions and tiers), got ") + api::yaml_type_name(doc));
     }
     static const std::vector<std::string> kTop = {"actions", "tiers", "configurations", "metrics"};
     for (auto it = doc.begin(); it != doc.end(); ++it) {
@@ -89,7 +75,7 @@ class ConfReader {
   void actions(const json& doc, Config& c) const {
     auto it = doc.find("actions");
     if (it == doc.end() || it->is_null()) fail("actions", "Required value: a comma-separated list such as \"enqueue, allocate, backfill\"");
-    if (!it->is_string()) fail("actions", std::string("expected a string such as \"enqueue, allocate, backfill\", got ") + type_name(*it));
+    if (!it->is_string()) fail("actions", std::string("expected a string such as \"enqueue, allocate, backfill\", got ") + api::yaml_type_name(*it));
     const std::string all = it->get<std::string>();
     const Registry& reg = builtin_registry();
     std::size_t start = 0;
@@ -109,19 +95,19 @@ class ConfReader {
   void tiers(const json& doc, Config& c) const {
     auto it = doc.find("tiers");
     if (it == doc.end() || it->is_null()) return;
-    if (!it->is_array()) fail("tiers", std::string("expected a sequence, got ") + type_name(*it));
+    if (!it->is_array()) fail("tiers", std::string("expected a sequence, got ") + api::yaml_type_name(*it));
     std::set<std::string> seen;
     for (std::size_t ti = 0; ti < it->size(); ++ti) {
       const json& tj = (*it)[ti];
       const std::string tp = "tiers[" + std::to_string(ti) + "]";
-      if (!tj.is_object()) fail(tp, std::string("expected a map with plugins, got ") + type_name(tj));
+      if (!tj.is_object()) fail(tp, std::string("expected a map with plugins, got ") + api::yaml_type_name(tj));
       for (auto k = tj.begin(); k != tj.end(); ++k) {
         if (k.key() != "plugins") fail(tp + "." + k.key(), "unknown field; expected plugins");
       }
       Tier tier;
       auto plugins = tj.find("plugins");
       if (plugins != tj.end() && !plugins->is_null()) {
-        if (!plugins->is_array()) fail(tp + ".plugins", std::string("expected a sequence, got ") + type_name(*plugins));
+        if (!plugins->is_array()) fail(tp + ".plugins", std::string("expected a sequence, got ") + api::yaml_type_name(*plugins));
         for (std::size_t pi = 0; pi < plugins->size(); ++pi) {
           tier.plugins.push_back(plugin((*plugins)[pi], tp + ".plugins[" + std::to_string(pi) + "]", seen));
         }
@@ -131,11 +117,11 @@ class ConfReader {
   }
 
   PluginOption plugin(const json& pj, const std::string& pp, std::set<std::string>& seen) const {
-    if (!pj.is_object()) fail(pp, std::string("expected a map with name, arguments and switches, got ") + type_name(pj));
+    if (!pj.is_object()) fail(pp, std::string("expected a map with name, arguments and switches, got ") + api::yaml_type_name(pj));
     PluginOption opt;
     auto name = pj.find("name");
     if (name == pj.end() || name->is_null()) fail(pp + ".name", "Required value");
-    if (!name->is_string()) fail(pp + ".name", std::string("expected a string, got ") + type_name(*name));
+    if (!name->is_string()) fail(pp + ".name", std::string("expected a string, got ") + api::yaml_type_name(*name));
     opt.name = name->get<std::string>();
     const Registry& reg = builtin_registry();
     const PluginBuilder* build = reg.plugin(opt.name);
@@ -152,14 +138,14 @@ class ConfReader {
       if (key == "name") continue;
       if (key == "arguments") {
         if (it->is_null()) continue;
-        if (!it->is_object()) fail(pp + ".arguments", std::string("expected a map, got ") + type_name(*it));
+        if (!it->is_object()) fail(pp + ".arguments", std::string("expected a map, got ") + api::yaml_type_name(*it));
         opt.arguments = *it;
         continue;
       }
       if (std::find(known.begin(), known.end(), key) == known.end()) {
         fail(pp + "." + key, "unknown field" + did_you_mean(key, known));
       }
-      if (!it->is_boolean()) fail(pp + "." + key, std::string("expected true or false, got ") + type_name(*it));
+      if (!it->is_boolean()) fail(pp + "." + key, std::string("expected true or false, got ") + api::yaml_type_name(*it));
       opt.switches[key] = it->get<bool>();
     }
     try {
@@ -173,16 +159,16 @@ class ConfReader {
   void configurations(const json& doc, Config& c) const {
     auto it = doc.find("configurations");
     if (it == doc.end() || it->is_null()) return;
-    if (!it->is_array()) fail("configurations", std::string("expected a sequence, got ") + type_name(*it));
+    if (!it->is_array()) fail("configurations", std::string("expected a sequence, got ") + api::yaml_type_name(*it));
     for (std::size_t i = 0; i < it->size(); ++i) {
       const json& cj = (*it)[i];
       const std::string cp = "configurations[" + std::to_string(i) + "]";
-      if (!cj.is_object()) fail(cp, std::string("expected a map with name and arguments, got ") + type_name(cj));
+      if (!cj.is_object()) fail(cp, std::string("expected a map with name and arguments, got ") + api::yaml_type_name(cj));
       auto name = cj.find("name");
       if (name == cj.end() || !name->is_string()) fail(cp + ".name", "Required value: the action the arguments are for");
       json args = json::object();
       if (auto a = cj.find("arguments"); a != cj.end() && !a->is_null()) {
-        if (!a->is_object()) fail(cp + ".arguments", std::string("expected a map, got ") + type_name(*a));
+        if (!a->is_object()) fail(cp + ".arguments", std::string("expected a map, got ") + api::yaml_type_name(*a));
         args = *a;
       }
       c.configurations[name->get<std::string>()] = args;

@@ -9,6 +9,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "lib/api/codec.h"
 #include "lib/api/error.h"
 #include "lib/api/quantity.h"
 
@@ -24,20 +25,6 @@ constexpr const char* kSlaWaitingTimePrefixed = "volcano.sh/sla-waiting-time";
 /// kube-scheduler's defaults for containers without a cpu or memory request (scores only).
 constexpr double kDefaultMilliCpuRequest = 100;
 constexpr double kDefaultMemoryRequest = 200.0 * 1024 * 1024;
-
-const char* type_name(const json& v) {
-  switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::object: return "a map";
-    case json::value_t::array: return "a sequence";
-    case json::value_t::string: return "a string";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return "an integer";
-    case json::value_t::number_float: return "a number";
-    default: return "a value";
-  }
-}
 
 /// How Kubernetes tells a scalar resource (Volcano's IsScalarResourceName): extended and
 /// prefixed native resources (a name with a '/'), hugepages, attachable volumes, and
@@ -80,7 +67,7 @@ class Reader {
 
   std::string str(const json* v, const std::string& path, const std::string& def = "") const {
     if (v == nullptr) return def;
-    if (!v->is_string()) fail(path, std::string("expected a string, got ") + type_name(*v));
+    if (!v->is_string()) fail(path, std::string("expected a string, got ") + api::yaml_type_name(*v, true));
     return v->get<std::string>();
   }
 
@@ -92,7 +79,7 @@ class Reader {
     } else if (v->is_number_unsigned()) {
       out = v->get<uint64_t>() > static_cast<uint64_t>(hi) ? hi + 1 : static_cast<int64_t>(v->get<uint64_t>());
     } else {
-      fail(path, std::string("expected an integer, got ") + type_name(*v));
+      fail(path, std::string("expected an integer, got ") + api::yaml_type_name(*v, true));
     }
     if (out < lo || out > hi) {
       fail(path, "Invalid value: " + std::to_string(out) + ": must be between " + std::to_string(lo) + " and " +
@@ -103,17 +90,17 @@ class Reader {
 
   bool boolean(const json* v, const std::string& path, bool def) const {
     if (v == nullptr) return def;
-    if (!v->is_boolean()) fail(path, std::string("expected a boolean, got ") + type_name(*v));
+    if (!v->is_boolean()) fail(path, std::string("expected a boolean, got ") + api::yaml_type_name(*v, true));
     return v->get<bool>();
   }
 
   const json* object(const json* v, const std::string& path) const {
-    if (v != nullptr && !v->is_object()) fail(path, std::string("expected a map, got ") + type_name(*v));
+    if (v != nullptr && !v->is_object()) fail(path, std::string("expected a map, got ") + api::yaml_type_name(*v, true));
     return v;
   }
 
   const json* array(const json* v, const std::string& path) const {
-    if (v != nullptr && !v->is_array()) fail(path, std::string("expected a sequence, got ") + type_name(*v));
+    if (v != nullptr && !v->is_array()) fail(path, std::string("expected a sequence, got ") + api::yaml_type_name(*v, true));
     return v;
   }
 
@@ -123,7 +110,7 @@ class Reader {
     if (object(v, path) == nullptr) return out;
     for (auto it = v->begin(); it != v->end(); ++it) {
       if (!it->is_string()) {
-        fail(path + "[" + it.key() + "]", std::string("expected a string, got ") + type_name(*it));
+        fail(path + "[" + it.key() + "]", std::string("expected a string, got ") + api::yaml_type_name(*it, true));
       }
       out.emplace_back(it.key(), it->get<std::string>());
     }
@@ -142,7 +129,7 @@ class Reader {
       } else if (it->is_number()) {
         text = it->dump();
       } else {
-        fail(p, std::string("expected a quantity, got ") + type_name(*it));
+        fail(p, std::string("expected a quantity, got ") + api::yaml_type_name(*it, true));
       }
       api::Quantity q;
       try {
@@ -438,7 +425,7 @@ class ModelBuilder {
   Reader open(const json& obj, const char* vec, const std::vector<std::size_t>* positions, std::size_t i,
               const std::string& kind, bool namespaced, std::string& ns, std::string& name) const {
     Reader pre(where(vec, positions, i, ""));
-    if (!obj.is_object()) pre.fail("", std::string("expected a ") + kind + " object, got " + type_name(obj));
+    if (!obj.is_object()) pre.fail("", std::string("expected a ") + kind + " object, got " + api::yaml_type_name(obj, true));
     pre.object(Reader::at(obj, {"metadata"}), "metadata");
     name = pre.str(Reader::at(obj, {"metadata", "name"}), "metadata.name");
     if (name.empty()) pre.fail("metadata.name", "Required value: name is required");
@@ -844,7 +831,7 @@ Snapshot snapshot_from_objects(const std::vector<json>& objects, const std::stri
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const json& o = objects[i];
     const std::string where = file + ": items[" + std::to_string(i) + "]";
-    if (!o.is_object()) throw Error::invalid(where + ": expected a Kubernetes object (a map), got " + type_name(o));
+    if (!o.is_object()) throw Error::invalid(where + ": expected a Kubernetes object (a map), got " + api::yaml_type_name(o, true));
     auto kind_it = o.find("kind");
     auto api_it = o.find("apiVersion");
     if (kind_it == o.end() || !kind_it->is_string() || kind_it->get_ref<const std::string&>().empty()) {

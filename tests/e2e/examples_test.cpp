@@ -11,20 +11,11 @@
 
 #include "support/run_kai.h"
 
+using kai::test::get_json;
 using kai::test::KaiEnv;
 using nlohmann::json;
 
 namespace {
-
-json get_json(const KaiEnv& env, const std::vector<std::string>& args) {
-  auto argv = args;
-  argv.push_back("-o");
-  argv.push_back("json");
-  auto r = env.kai(argv);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  return json::parse(r.out);
-}
 
 /// Waits for `job` to be Completed; on failure the job's view, logs and pods are in the message.
 void run_to_completion(const KaiEnv& env, const std::string& job, const std::string& timeout) {

@@ -15,20 +15,11 @@
 
 #include "support/run_kai.h"
 
+using kai::test::get_json;
 using kai::test::KaiEnv;
 using nlohmann::json;
 
 namespace {
-
-json get_json(const KaiEnv& env, const std::vector<std::string>& args) {
-  auto argv = args;
-  argv.push_back("-o");
-  argv.push_back("json");
-  auto r = env.kai(argv);
-  INFO(r.err);
-  REQUIRE(r.code == 0);
-  return json::parse(r.out);
-}
 
 std::string job_yaml(const std::string& name, int replicas, int min, const std::string& cpu, const std::string& cmd,
                      const std::string& extra_spec = "", const std::string& restart = "Never") {

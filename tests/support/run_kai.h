@@ -19,6 +19,7 @@
 #include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
 namespace kai::test {
 
@@ -174,6 +175,17 @@ class KaiEnv {
   TempDir dir_;
   std::map<std::string, std::string> env_;
 };
+
+/// Runs `kai args... -o json`, requires exit 0 and returns the parsed output.
+inline nlohmann::json get_json(const KaiEnv& env, const std::vector<std::string>& args) {
+  auto argv = args;
+  argv.push_back("-o");
+  argv.push_back("json");
+  auto r = env.kai(argv);
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  return nlohmann::json::parse(r.out);
+}
 
 inline std::string read_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
