@@ -38,7 +38,7 @@ void stop_all_pods(const std::string& home) {
   // the jobs and pods are gone (not while waiting for supervisors: they reconcile as they exit).
   std::optional<minicluster::runtime::detail::UniqueFd> reconcile_lock;
   if (fs::is_directory(fs::path(home) / "run")) {
-    reconcile_lock.emplace(minicluster::runtime::detail::lock_file(fs::path(home) / "run" / "reconcile.lock"));
+    reconcile_lock.emplace(minicluster::runtime::detail::lock_file(minicluster::LocalCluster::reconcile_lock_path(home)));
   }
   lc->batch([&] {
     for (const auto& job : lc->store().list(api::jobs())) {

@@ -78,6 +78,9 @@ class LocalCluster : public client::ResourceClient {
   ReconcileStats reconcile_if_needed();
   /// True when reconcile_if_needed() would reconcile. Reads a small file and one store row.
   bool reconcile_needed() const;
+  /// $KAI_HOME/run/reconcile.lock, held (flock) by whoever reconciles: a reconcile waits for
+  /// the one in progress, and `kai cluster reset` keeps them out while it deletes.
+  static std::filesystem::path reconcile_lock_path(const std::filesystem::path& home);
   /// After a command wrote: makes sure a reconcile will see the write, without waiting for one.
   /// Unless a background reconcile is already queued (it will see the write), starts `command`
   /// (`kai __reconcile --kai-home HOME`) in a session of its own, output appended to

@@ -570,13 +570,17 @@ std::filesystem::path LocalCluster::run_dir(const std::filesystem::path& home) {
   return dir;
 }
 
+std::filesystem::path LocalCluster::reconcile_lock_path(const std::filesystem::path& home) {
+  return run_dir(home) / "reconcile.lock";
+}
+
 ReconcileStats LocalCluster::reconcile_if_needed() {
   ReconcileStats skipped;
   skipped.skipped = true;
   if (!reconcile_needed()) return skipped;
   // One reconcile at a time per KAI_HOME: a command that finds one running waits for it and then,
   // usually, has nothing left to do.
-  auto lock = runtime::detail::lock_file(run_dir(home_) / "reconcile.lock");
+  auto lock = runtime::detail::lock_file(reconcile_lock_path(home_));
   if (!reconcile_needed()) return skipped;
   return reconcile_locked();
 }
@@ -618,7 +622,7 @@ int LocalCluster::reconcile_when_turn(int queued_fd) {
     if (!queued.valid()) return 0;  // another one is queued and will see what this one came for
   }
   int rounds = 0;
-  auto lock = runtime::detail::lock_file(run_dir(home_) / "reconcile.lock");
+  auto lock = runtime::detail::lock_file(reconcile_lock_path(home_));
   queued.reset();
   // Until nothing is left: writes that came while this one ran found no reconciler queued only
   // if they came after it gave up reconcile.queued, so they are this one's to see.
