@@ -394,6 +394,7 @@ struct JobSync {
     ensure_podgroup();
     const std::string pg_phase = str(*podgroup, "/status/phase"_json_pointer);
     // Out of date (older job version) or surplus pods go.
+    bool deleted = false;
     for (auto& pod : pods) {
       if (terminating(pod)) continue;
       const std::string task = pod_task(pod);
@@ -404,9 +405,12 @@ struct JobSync {
       } catch (const std::exception&) {
       }
       const bool stale = pod_version(pod) < version() && !finished_pod(pod);
-      if (!ts || index >= ts->value("replicas", 0) || stale) delete_pod(pass, pod);
+      if (!ts || index >= ts->value("replicas", 0) || stale) {
+        delete_pod(pass, pod);
+        deleted = true;
+      }
     }
-    reload_pods();
+    if (deleted) reload_pods();
     if (pg_phase.empty() || pg_phase == "Pending") return;
     std::set<std::string> have;
     for (const auto& p : pods) have.insert(p["metadata"]["name"].get<std::string>());
@@ -686,8 +690,12 @@ struct JobSync {
     execute(action, task, pod_name);
     // Record the gang's wait on the job, as Volcano's controller does (PodGroupPending).
     if (podgroup) {
-      if (auto pg = pass.store.find(api::podgroups(), ns(), pg_name())) podgroup = *pg;
-      for (const auto& cond : podgroup->value("/status/conditions"_json_pointer, json::array())) {
+      const json* pg = pass.store.peek(api::podgroups(), ns(), pg_name());
+      if (!pg) pg = &*podgroup;
+      static const json kNoConditions = json::array();
+      const auto* status = pg->contains("status") ? &(*pg)["status"] : nullptr;
+      const json& conds = status && status->contains("conditions") ? (*status)["conditions"] : kNoConditions;
+      for (const auto& cond : conds) {
         if (cond.value("type", std::string()) == "Unschedulable" && cond.value("status", std::string()) == "True") {
           pass.events.record(job, "Warning", "PodGroupPending",
                              "PodGroup " + ns() + ":" + pg_name() +

@@ -68,12 +68,28 @@ struct PodToStop {
 };
 
 /// Per-pass state shared by the controllers.
+/// What a scheduling session reads, as far as it changes: the working set's mutation count over
+/// pods, PodGroups, nodes and priority classes, and the queues' specs and states.
+struct LastSessionInputs {
+  int64_t mutations = 0;
+  std::string queues;
+  bool operator==(const LastSessionInputs&) const = default;
+};
+
 struct ControllerPass {
   WorkingSet& store;
   EventRecorder& events;
   std::string now;                       ///< RFC 3339, the pass's clock
   std::vector<PodToStop> stops;          ///< filled by the job controller
   double wake_at = 0;                    ///< unix seconds when a delayed policy action is due (0 none)
+  /// What the last scheduling session of this reconcile left (LocalCluster::schedule): the
+  /// session's inputs just after its decisions were applied, and whether it decided anything.
+  struct LastSession {
+    bool ran = false;
+    LastSessionInputs inputs;
+    bool changed = false;
+  };
+  LastSession* last_session = nullptr;
 };
 
 /// Syncs every job once (creates PodGroups and pods, applies pod events to policies, moves

@@ -116,6 +116,33 @@ void LocalCluster::schedule(ControllerPass& pass) {
     if (ph == "Pending" || ph == "Inqueue" || ph == "Running" || ph == "Unknown") pending_work = true;
   }
   if (!pending_work) return;
+  // A session reads pods, PodGroups, nodes, queues and priority classes. Once one ran in this
+  // reconcile and none of those changed since its decisions were applied, another comes to the
+  // same result when it decided nothing; and when it did, everything is placed already, so what
+  // is left for a session (PodGroup phases and counts of running gangs) reflects that same state.
+  // (Of a queue only spec and state count: the queue controller rewrites its PodGroup counts.)
+  const auto inputs = [&] {
+    std::string queues;
+    for (const json* q : ws.view(api::queues())) {
+      queues += (*q)["metadata"].value("name", std::string()) + '\n' + q->value("spec", json::object()).dump() + '\n' +
+                str(*q, "/status/state"_json_pointer) + '\n';
+    }
+    return LastSessionInputs{ws.mutations(api::pods()) + ws.mutations(api::podgroups()) + ws.mutations(api::nodes()) +
+                                 ws.mutations(api::priority_classes()),
+                             std::move(queues)};
+  };
+  if (pass.last_session && pass.last_session->ran && pass.last_session->inputs == inputs()) {
+    bool waiting = false;  // pods to place or gangs to admit
+    for (const json* p : pods) {
+      if (!(*p)["spec"].contains("nodeName") && !terminal(*p)) waiting = true;
+    }
+    for (const json* pg : podgroups) {
+      const std::string ph = str(*pg, "/status/phase"_json_pointer, "Pending");
+      if (ph == "Pending" || ph == "Inqueue") waiting = true;
+    }
+    if (!pass.last_session->changed || !waiting) return;
+  }
+  const int64_t mutations_before = ws.mutations();
   // The session reads the working set's objects in place. Pods being deleted still hold their
   // node's resources, as Releasing tasks.
   scheduler::SnapshotRefs refs;
@@ -270,6 +297,7 @@ void LocalCluster::schedule(ControllerPass& pass) {
     involved["apiVersion"] = ev.kind == "PodGroup" ? api::podgroups().api_version() : "v1";
     pass.events.record(involved, ev.type, ev.reason, ev.message, "volcano");
   }
+  if (pass.last_session) *pass.last_session = {true, inputs(), ws.mutations() != mutations_before};
 }
 
 /// Runtime bookkeeping: simulated pods that are done, pods whose supervisor died, claims that
@@ -397,6 +425,7 @@ ReconcileStats LocalCluster::reconcile() {
     EventRecorder recorder(ws);
     int64_t seen = -1;
     double delayed_at = 0;  // unix seconds: the first delayed policy action due (0 none)
+    ControllerPass::LastSession last_session;
     auto passes = [&] {
       seen = store_->current_resource_version();
       const std::string now = now_rfc3339();
@@ -404,6 +433,7 @@ ReconcileStats LocalCluster::reconcile() {
         const int64_t before = ws.mutations();
         std::vector<json> to_launch;
         ControllerPass pass{ws, recorder, now, {}};
+        pass.last_session = &last_session;
         wake_in = -1;
         const auto T0 = std::chrono::steady_clock::now();
         observe_runtime(pass, to_launch, wake_in);

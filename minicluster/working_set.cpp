@@ -174,6 +174,7 @@ const json& WorkingSet::create(const api::ResourceInfo& res, json obj) {
   e->obj = std::move(obj);
   e->exists = true;
   e->dirty = true;
+  ++t.mutations;
   ++mutations_;
   touch(e->obj);
   return e->obj;
@@ -211,6 +212,7 @@ const json& WorkingSet::update(const api::ResourceInfo& res, json obj) {
   }
   cur = std::move(obj);
   e->dirty = true;
+  ++t.mutations;
   ++mutations_;
   touch(cur);
   return cur;
@@ -224,6 +226,7 @@ json WorkingSet::remove(const api::ResourceInfo& res, const std::string& ns_in, 
   json out = e->obj;
   e->exists = false;
   e->dirty = e->stored;  // flush deletes it from the store, and the store its dependents
+  ++t.mutations;
   ++mutations_;
   touch(out);
   const std::string root_uid = field(metadata(out), "uid");
@@ -233,7 +236,9 @@ json WorkingSet::remove(const api::ResourceInfo& res, const std::string& ns_in, 
   std::set<std::string> seen{root_uid};
   if (e->stored && !root_uid.empty() && root_uid == e->stored_uid) {
     for (const auto& ref : store_.dependents(root_uid)) {
-      Entry& c = tables_[ref.resource].entries[{ref.ns, ref.name}];
+      Table& ct = tables_[ref.resource];
+      Entry& c = ct.entries[{ref.ns, ref.name}];
+      ++ct.mutations;
       if (!c.stored && !c.exists) c.stored = true;  // not read yet: known gone from now on
       if (!c.exists) continue;
       c.exists = false;
@@ -245,7 +250,8 @@ json WorkingSet::remove(const api::ResourceInfo& res, const std::string& ns_in, 
     auto it = children_.find(frontier[i]);
     if (it == children_.end()) continue;
     for (const auto& [rk, key] : it->second) {
-      Entry& c = tables_[rk].entries[key];
+      Table& ct = tables_[rk];
+      Entry& c = ct.entries[key];
       if (!c.exists) continue;
       // Still owned by it? (ownerReferences may have changed since it was indexed.)
       bool owned = false;
@@ -253,12 +259,18 @@ json WorkingSet::remove(const api::ResourceInfo& res, const std::string& ns_in, 
         if (r.is_object() && field(r, "uid") == frontier[i]) owned = true;
       }
       if (!owned) continue;
+      ++ct.mutations;
       c.exists = false;
       c.dirty = false;
       if (auto u = field(metadata(c.obj), "uid"); !u.empty() && seen.insert(u).second) frontier.push_back(u);
     }
   }
   return out;
+}
+
+int64_t WorkingSet::mutations(const api::ResourceInfo& res) const {
+  auto it = tables_.find(res.key());
+  return it == tables_.end() ? 0 : it->second.mutations;
 }
 
 int WorkingSet::flush() {

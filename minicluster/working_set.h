@@ -48,6 +48,8 @@ class WorkingSet {
 
   /// Changes made so far (a pass that adds none has reached the fixed point).
   int64_t mutations() const { return mutations_; }
+  /// Changes made so far to objects of one resource (creates, updates, removals, cascades).
+  int64_t mutations(const api::ResourceInfo& res) const;
   /// The uids of the objects changed since the last call, and of their owners: which jobs a
   /// controller pass has to look at again.
   std::set<std::string> take_touched() { return std::exchange(touched_, {}); }
@@ -67,6 +69,7 @@ class WorkingSet {
   using Key = std::pair<std::string, std::string>;  // namespace, name
   struct Table {
     bool full = false;  ///< every stored object has been read
+    int64_t mutations = 0;
     std::map<Key, Entry> entries;
   };
 
