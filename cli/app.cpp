@@ -89,6 +89,9 @@ void add_global_options(CLI::App& app, GlobalOptions& g) {
   if (auto n = names({"--context"}); !n.empty()) {
     app.add_option(n, g.context, "the kubeconfig context to use")->type_name("NAME")->group(group);
   }
+  if (auto n = names({"-s", "--server"}); !n.empty()) {
+    app.add_option(n, g.server, "the API server's address, replacing the kubeconfig context's")->type_name("URL")->group(group);
+  }
   if (auto n = names({"-n", "--namespace"}); !n.empty()) {
     app.add_option(n, g.ns, "the namespace (default: the context's, else default)")->type_name("NS")->group(group);
   }

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lib/api/error.h"
+#include "lib/kube/rest_client.h"
 #include "minicluster/local_cluster.h"
 
 namespace kai::cli {
@@ -30,7 +31,38 @@ const client::Target& Context::target() {
     req.env_kubeconfig = env("KUBECONFIG");
     req.env_cluster = env("KAI_CLUSTER");
     req.home = env("HOME");
-    target_ = std::make_unique<client::Target>(client::choose_target(req));
+    const bool in_cluster = !global.local && req.env_cluster == "in-cluster";
+    if (in_cluster) {
+      // Opted into with KAI_CLUSTER=in-cluster: kai inside a pod with no kubeconfig otherwise
+      // keeps to the local cluster (CI jobs running in Kubernetes script against it).
+      target_ = std::make_unique<client::Target>();
+      target_->kind = client::Target::Kind::Kubeconfig;
+      target_->why = "KAI_CLUSTER=in-cluster";
+    } else {
+      target_ = std::make_unique<client::Target>(client::choose_target(req));
+      if (target_->kind == client::Target::Kind::Local && !global.local && !global.server.empty() &&
+          req.env_cluster != "local") {
+        target_->kind = client::Target::Kind::Kubeconfig;  // --server with no kubeconfig
+        target_->why = "--server";
+      }
+    }
+    if (target_->kind == client::Target::Kind::Kubeconfig) {
+      kube::LoadRequest lr;
+      if (!in_cluster) {
+        lr.kubeconfig = global.kubeconfig;
+        lr.env_kubeconfig = req.env_kubeconfig;
+        lr.home = req.home;
+      }
+      lr.context = global.context;
+      lr.server = global.server;
+      lr.service_host = env("KUBERNETES_SERVICE_HOST");
+      lr.service_port = env("KUBERNETES_SERVICE_PORT");
+      kube::RestConfig rc = kube::load_rest_config(lr);
+      target_->context = rc.context;
+      target_->server = rc.server;
+      target_->ns = rc.ns;
+      rest_ = std::make_unique<kube::RestClient>(std::move(rc));
+    }
     if (target_->kind == client::Target::Kind::Local) {
       spdlog::info("target: local cluster in {} ({})", home(), target_->why);
     } else {
@@ -52,16 +84,19 @@ minicluster::LocalCluster& Context::local_cluster() {
 
 client::ResourceClient& Context::client() { return open_client(true); }
 
+bool Context::local() { return target().kind == client::Target::Kind::Local; }
+
+kube::RestClient& Context::rest() {
+  target();
+  if (!rest_) throw Error::usage("this needs a real cluster (a kubeconfig context); the target is the local cluster");
+  return *rest_;
+}
+
 client::ResourceClient& Context::writer() { return open_client(false); }
 
 client::ResourceClient& Context::open_client(bool advance_first) {
   const auto& t = target();
-  if (t.kind == client::Target::Kind::Kubeconfig) {
-    throw Error::unavailable("context \"" + t.context + "\" in " + t.kubeconfig_path +
-                             " points at a real cluster (" + (t.server.empty() ? "no server" : t.server) +
-                             "); the REST backend is not supported yet: use --local (or KAI_CLUSTER=local) "
-                             "for the embedded cluster");
-  }
+  if (t.kind == client::Target::Kind::Kubeconfig) return *rest_;
   auto& lc = local_cluster();
   if (!used_) {
     used_ = true;

@@ -10,6 +10,9 @@
 #include "lib/client/target.h"
 #include "lib/output/printer.h"
 
+namespace kai::kube {
+class RestClient;
+}
 namespace kai::minicluster {
 class LocalCluster;
 }
@@ -22,6 +25,7 @@ using json = nlohmann::json;
 struct GlobalOptions {
   std::string kubeconfig;
   std::string context;
+  std::string server;  ///< --server: replaces the kubeconfig cluster's server
   std::string ns;  ///< -n/--namespace ("" = the context's, else "default")
   bool local = false;
   std::string output;  ///< -o
@@ -43,10 +47,13 @@ class Context {
 
   /// The target cluster, decided once from flags and environment.
   const client::Target& target();
-  /// The ResourceClient for the target (the local cluster is opened and, on first use,
-  /// initialised with the default shape). Throws Unavailable for kubeconfig targets until the
-  /// REST backend exists.
+  /// The ResourceClient for the target: the local cluster (opened and, on first use,
+  /// initialised with the default shape) or the REST backend for a kubeconfig context.
   client::ResourceClient& client();
+  /// True when the target is the embedded local cluster.
+  bool local();
+  /// The REST backend (kubeconfig targets only; throws Usage for the local cluster).
+  kube::RestClient& rest();
   /// The same client for a command that writes: the cluster is not advanced first (the write
   /// does not depend on it), which keeps writes fast; finish() hands the write to a background
   /// reconcile.
@@ -66,6 +73,7 @@ class Context {
  private:
   std::unique_ptr<client::Target> target_;
   std::unique_ptr<minicluster::LocalCluster> local_;
+  std::unique_ptr<kube::RestClient> rest_;
   bool used_ = false;      // the local cluster was opened as a client
   bool advanced_ = false;  // and advanced before the command read it
   client::ResourceClient& open_client(bool advance_first);

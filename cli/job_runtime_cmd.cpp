@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -13,6 +14,7 @@
 #include "lib/api/duration.h"
 #include "lib/api/error.h"
 #include "lib/api/names.h"
+#include "lib/kube/rest_client.h"
 #include "minicluster/local_cluster.h"
 #include "minicluster/supervisor.h"
 
@@ -68,7 +70,7 @@ void logs(Context& ctx, const LogsOptions& o) {
   const std::string ns = ctx.ns();
   validate_namespace(ns);
   ctx.client().get(kJobs, ns, o.job);  // NotFound reads like kubectl
-  auto& lc = ctx.local_cluster();
+  minicluster::LocalCluster* lc = ctx.local() ? &ctx.local_cluster() : nullptr;
   auto pods = job_pods(ctx, ns, o);
   if (pods.empty()) {
     std::string what = "job " + o.job + " has no pods";
@@ -89,16 +91,36 @@ void logs(Context& ctx, const LogsOptions& o) {
       const std::string cname = c.value("name", std::string());
       if (!o.container.empty() && cname != o.container) continue;
       streams.push_back({ns, p["metadata"]["name"], p["metadata"].value("uid", std::string()), cname,
-                         lc.pod_dir(p) / (cname + ".log"), 0, ""});
+                         lc ? lc->pod_dir(p) / (cname + ".log") : std::filesystem::path(), 0, ""});
     }
   }
   if (streams.empty()) throw Error::not_found("container \"" + o.container + "\" not found in the job's pods");
   const bool prefix = streams.size() > 1;
-  auto pump = [&](Stream& s, bool flush_partial) {
+  // What a container wrote since `s.offset`: its log file here; on a real cluster the pod's
+  // log from the API server (the whole log each time, of which the part not printed yet).
+  auto read_new = [&](Stream& s) -> std::optional<std::string> {
+    if (!lc) {
+      std::string all;
+      try {
+        all = ctx.rest().get_text("/api/v1/namespaces/" + kube::url_escape(s.ns) + "/pods/" + kube::url_escape(s.pod) +
+                                  "/log?container=" + kube::url_escape(s.container));
+      } catch (const Error& e) {
+        // A container that has not started has no log yet (BadRequest "... is waiting to start").
+        if (e.kind() == ErrorKind::Invalid) return std::nullopt;
+        throw;
+      }
+      if (static_cast<std::size_t>(s.offset) > all.size()) s.offset = 0;  // restarted: a new log
+      return all.substr(static_cast<std::size_t>(s.offset));
+    }
     std::ifstream in(s.path, std::ios::binary);
-    if (!in) return;
+    if (!in) return std::nullopt;
     in.seekg(s.offset);
-    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  auto pump = [&](Stream& s, bool flush_partial) {
+    auto got = read_new(s);
+    if (!got) return;
+    std::string chunk = std::move(*got);
     s.offset += static_cast<std::streamoff>(chunk.size());
     s.partial += chunk;
     std::size_t start = 0;
@@ -121,14 +143,23 @@ void logs(Context& ctx, const LogsOptions& o) {
   }
   while (true) {
     for (auto& s : streams) pump(s, false);
-    lc.reconcile_if_needed();
+    if (lc) lc->reconcile_if_needed();
     bool all_done = true;
     for (const auto& s : streams) {
-      auto p = lc.store().find(api::pods(), s.ns, s.pod);
+      std::optional<json> p;
+      if (lc) {
+        p = lc->store().find(api::pods(), s.ns, s.pod);
+      } else {
+        try {
+          p = ctx.client().get(api::pods(), s.ns, s.pod);
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::NotFound) throw;
+        }
+      }
       if (p && (*p)["metadata"].value("uid", std::string()) == s.uid && !pod_terminal(*p)) all_done = false;
     }
     if (all_done) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::milliseconds(lc ? 200 : 1000));
   }
   for (auto& s : streams) pump(s, true);
 }
@@ -159,11 +190,11 @@ int wait(Context& ctx, const WaitOptions& o) {
   const std::string ns = ctx.ns();
   validate_namespace(ns);
   auto& client = ctx.client();
-  auto& lc = ctx.local_cluster();
+  minicluster::LocalCluster* lc = ctx.local() ? &ctx.local_cluster() : nullptr;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long long>(timeout * 1000));
   std::string phase;
   while (true) {
-    lc.reconcile_if_needed();
+    if (lc) lc->reconcile_if_needed();
     json job = client.get(kJobs, ns, o.job);
     phase = job.value("/status/state/phase"_json_pointer, std::string());
     if (phase == want) {
@@ -179,7 +210,8 @@ int wait(Context& ctx, const WaitOptions& o) {
       return 1;
     }
     if (std::chrono::steady_clock::now() >= deadline) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // A real API server is asked once a second (kubectl wait watches; a poll is simpler).
+    std::this_thread::sleep_for(std::chrono::milliseconds(lc ? 100 : 1000));
   }
   ctx.err << "kai: error: timed out waiting for job " << o.job << " to be " << want << " (phase " << phase << " after "
           << o.timeout << ")\n";
@@ -190,7 +222,7 @@ int wait(Context& ctx, const WaitOptions& o) {
 
 void add_job_runtime_commands(CLI::App& job, Context& ctx) {
   auto lo = std::make_shared<LogsOptions>();
-  auto* logs_cmd = job.add_subcommand("logs", "Print the logs of a job's pods (local cluster)");
+  auto* logs_cmd = job.add_subcommand("logs", "Print the logs of a job's pods");
   logs_cmd->add_option("name", lo->job, "job name")->type_name("JOB");
   logs_cmd->add_option("--task", lo->task, "only pods of this task")->type_name("TASK");
   logs_cmd->add_option("--index", lo->index, "only the pod with this task index")->type_name("I");

@@ -2,7 +2,7 @@
 function __kai_path
     set -l path kai
     set -l skip 0
-    set -l value_flags --action --container --context --cpu --field-selector --filename --for --gpus-per-node --image --index --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --queue --replicas --requests --scheduler --scheduler-conf --selector --state --task --timeout --verbosity --weight -L -N -R -S -a -c -f -i -l -m -n -o -q -r -v -w
+    set -l value_flags --action --container --context --cpu --field-selector --filename --for --gpus-per-node --image --index --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --queue --replicas --requests --scheduler --scheduler-conf --selector --server --state --task --timeout --verbosity --weight -L -N -R -S -a -c -f -i -l -m -n -o -q -r -s -v -w
     for w in (commandline -opc)[2..-1]
         if test $skip -eq 1
             set skip 0
@@ -86,6 +86,7 @@ complete -c kai -s h -l help -d 'Print this help message and exit'
 complete -c kai -l version -d 'Display program version information and exit'
 complete -c kai -l kubeconfig -r -d 'path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)'
 complete -c kai -l context -r -d 'the kubeconfig context to use'
+complete -c kai -s s -l server -r -d 'the API server\'s address, replacing the kubeconfig context\'s'
 complete -c kai -s n -l namespace -r -d 'the namespace (default: the context\'s, else default)'
 complete -c kai -l local -d 'use the embedded local cluster even if a kubeconfig exists'
 complete -c kai -s o -l output -r -d 'output format: wide|json|yaml|name|jsonpath=T|jsonpath-as-json=T|custom-columns=SPEC'
@@ -96,7 +97,7 @@ complete -c kai -n "test (__kai_path) = 'kai job'" -a 'run' -d 'Run a job built 
 complete -c kai -n "test (__kai_path) = 'kai job'" -a 'list' -d 'List jobs (vcctl\'s columns)'
 complete -c kai -n "test (__kai_path) = 'kai job'" -a 'view' -d 'Show a job in detail with its recent events (vcctl job view)'
 complete -c kai -n "test (__kai_path) = 'kai job'" -a 'delete' -d 'Delete jobs; their PodGroups and Pods go with them'
-complete -c kai -n "test (__kai_path) = 'kai job'" -a 'logs' -d 'Print the logs of a job\'s pods (local cluster)'
+complete -c kai -n "test (__kai_path) = 'kai job'" -a 'logs' -d 'Print the logs of a job\'s pods'
 complete -c kai -n "test (__kai_path) = 'kai job'" -a 'wait' -d 'Wait until a job reaches a phase (exit 0), fails or times out (exit 1)'
 complete -c kai -n "test (__kai_path) = 'kai job'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai job submit'" -s h -l help -d 'Print this help message and exit'

@@ -83,8 +83,9 @@ TEST_CASE("the first local command creates a default cluster, state files are pr
   CHECK(json::parse(env.kai({"get", "nodes", "-o", "json"}).out)["items"].size() == 2);
 }
 
-TEST_CASE("a kubeconfig target is reported clearly until the REST backend exists") {
+TEST_CASE("a kubeconfig target is used through the REST backend, --local still reaches the local cluster") {
   KaiEnv env;
+  // Loopback, a port nothing listens on.
   auto kc = env.dir().write("kubeconfig", R"(apiVersion: v1
 kind: Config
 current-context: prod
@@ -93,7 +94,7 @@ contexts:
   context: {cluster: c1, user: u1, namespace: team-a}
 clusters:
 - name: c1
-  cluster: {server: "https://10.0.0.1:6443"}
+  cluster: {server: "https://127.0.0.1:1"}
 users:
 - name: u1
   user: {token: secret-token}
@@ -101,16 +102,20 @@ users:
   env.env()["KUBECONFIG"] = kc;
   auto r = env.kai({"job", "list"});
   CHECK(r.code == 1);
-  CHECK(r.err.find("the REST backend is not supported yet: use --local") != std::string::npos);
+  CHECK(r.err.find("kai: error: unable to connect to the server at https://127.0.0.1:1/apis/batch.volcano.sh/v1alpha1/namespaces/team-a/jobs") == 0);
   CHECK(r.err.find("secret-token") == std::string::npos);
   CHECK(env.kai({"job", "list", "--local"}).code == 0);
+  CHECK(env.kai({"job", "list"}, "").code == 1);
   auto st = env.kai({"cluster", "status", "-o", "json"});
   auto s = json::parse(st.out);
   CHECK(s["target"] == "kubeconfig");
   CHECK(s["namespace"] == "team-a");
+  CHECK(s["server"] == "https://127.0.0.1:1");
   auto ctx = env.kai({"job", "list", "--context", "nope"});
   CHECK(ctx.code == 1);
   CHECK(ctx.err.find("context \"nope\" does not exist") != std::string::npos);
+  env.env()["KAI_CLUSTER"] = "local";
+  CHECK(env.kai({"job", "list"}).code == 0);
 }
 
 TEST_CASE("version prints the version, -o json too") {
