@@ -1,6 +1,7 @@
 // kai job submit|run|list|view|delete: vcctl's job commands (volcano.md §1.2-1.5), plus
 // `submit -f` for the same Job YAML that `kubectl apply -f` takes to a Volcano cluster.
 
+#include <tuple>
 #include <algorithm>
 #include <sstream>
 
@@ -252,6 +253,29 @@ int delete_jobs(Context& ctx, std::vector<std::string> names, const std::string&
   return rc;
 }
 
+/// vcctl job suspend / resume: a bus.volcano.sh/v1alpha1 Command for the job's controller
+/// (AbortJob / ResumeJob), owned by the job; the job itself is not changed. Prints nothing.
+void command_job(Context& ctx, std::string name, const std::string& flag, const std::string& action, const char* verb) {
+  if (name.empty()) name = flag;
+  if (name.empty()) throw Error::usage(std::string("job name is mandatory to ") + verb + " a particular job");
+  api::require_dns1123_subdomain(name, "job name");
+  const std::string ns = ctx.ns();
+  validate_namespace(ns);
+  auto& client = ctx.writer();
+  const json job = client.get(kJobs, ns, name);
+  const json owner = {{"apiVersion", kJobs.api_version()}, {"kind", kJobs.kind},
+                      {"name", name}, {"uid", job["metadata"].value("uid", std::string())},
+                      {"controller", true}, {"blockOwnerDeletion", true}};
+  std::string lower = action;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  json cmd = {{"apiVersion", api::commands().api_version()},
+              {"kind", api::commands().kind},
+              {"metadata", {{"generateName", name + "-" + lower + "-"}, {"namespace", ns}, {"ownerReferences", json::array({owner})}}},
+              {"action", action},
+              {"target", owner}};
+  client.create(api::commands(), cmd);
+}
+
 }  // namespace
 
 void add_job_commands(CLI::App& root, Context& ctx) {
@@ -314,6 +338,19 @@ void add_job_commands(CLI::App& root, Context& ctx) {
     int rc = delete_jobs(ctx, *del_names, *del_flag);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
+
+  for (const auto& [verb, action, what] : {std::tuple{"suspend", "AbortJob", "Suspend a job: its pods are stopped, the job goes Aborting, then Aborted (vcctl job suspend)"},
+                                            std::tuple{"resume", "ResumeJob", "Resume a suspended job: it restarts (RetryCount + 1) and runs again (vcctl job resume)"}}) {
+    auto name = std::make_shared<std::string>();
+    auto flag = std::make_shared<std::string>();
+    auto* c = job->add_subcommand(verb, what);
+    c->add_option("name", *name, "job name")->type_name("NAME");
+    c->add_option("-N,--name", *flag, "the name of job")->type_name("NAME");
+    c->footer(std::string("Creates a bus.volcano.sh/v1alpha1 Command (action ") + action +
+              ") that the job controller executes once and deletes; prints nothing on success.");
+    const std::string a = action, v = verb;
+    c->callback([&ctx, name, flag, a, v] { command_job(ctx, *name, *flag, a, v.c_str()); });
+  }
 
   add_job_runtime_commands(*job, ctx);
 }

@@ -25,6 +25,8 @@ _kai_path() {
     "kai job|view") echo "kai job view" ;;
     "kai job|delete") echo "kai job delete" ;;
     "kai job|rm") echo "kai job delete" ;;
+    "kai job|suspend") echo "kai job suspend" ;;
+    "kai job|resume") echo "kai job resume" ;;
     "kai job|logs") echo "kai job logs" ;;
     "kai job|wait") echo "kai job wait" ;;
     "kai queue|create") echo "kai queue create" ;;
@@ -63,12 +65,14 @@ _kai() {
   local subs flags
   case "$path" in
     "kai") subs="job queue get apply delete describe cluster sim version completion"; flags="--context --help --kai-home --kubeconfig --local --namespace --output --server --verbosity --version -h -n -o -s -v" ;;
-    "kai job") subs="submit run list view delete logs wait"; flags="--context --help --kai-home --kubeconfig --local --namespace --output --server --verbosity --version -h -n -o -s -v" ;;
+    "kai job") subs="submit run list view delete suspend resume logs wait"; flags="--context --help --kai-home --kubeconfig --local --namespace --output --server --verbosity --version -h -n -o -s -v" ;;
     "kai job submit") subs=""; flags="--context --filename --help --kai-home --kubeconfig --local --namespace --output --server --verbosity --version -f -h -n -o -s -v" ;;
     "kai job run") subs=""; flags="--context --filename --help --image --kai-home --kubeconfig --limits --local --min --name --namespace --output --queue --replicas --requests --scheduler --server --verbosity --version -L -N -R -S -f -h -i -m -n -o -q -r -s -v" ;;
     "kai job list") subs=""; flags="--all-namespaces --context --help --kai-home --kubeconfig --label-selector --local --namespace --output --queue --scheduler --selector --server --verbosity --version -A -S -h -l -n -o -q -s -v" ;;
     "kai job view") subs=""; flags="--context --help --kai-home --kubeconfig --local --name --namespace --output --server --verbosity --version -N -h -n -o -s -v" ;;
     "kai job delete") subs=""; flags="--context --help --kai-home --kubeconfig --local --name --namespace --output --server --verbosity --version -N -h -n -o -s -v" ;;
+    "kai job suspend") subs=""; flags="--context --help --kai-home --kubeconfig --local --name --namespace --output --server --verbosity --version -N -h -n -o -s -v" ;;
+    "kai job resume") subs=""; flags="--context --help --kai-home --kubeconfig --local --name --namespace --output --server --verbosity --version -N -h -n -o -s -v" ;;
     "kai job logs") subs=""; flags="--container --context --follow --help --index --kai-home --kubeconfig --local --namespace --output --server --task --verbosity --version -c -f -h -n -o -s -v" ;;
     "kai job wait") subs=""; flags="--context --for --help --kai-home --kubeconfig --local --namespace --output --server --timeout --verbosity --version -h -n -o -s -v" ;;
     "kai queue") subs="create get list delete operate"; flags="--context --help --kai-home --kubeconfig --local --namespace --output --server --verbosity --version -h -n -o -s -v" ;;

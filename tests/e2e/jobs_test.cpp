@@ -254,3 +254,30 @@ TEST_CASE("get, describe and delete work kubectl-style with short names and sele
   CHECK(delf.code == 1);
   CHECK(delf.err == "Error from server (NotFound): jobs.batch.volcano.sh \"hello\" not found\n");
 }
+
+TEST_CASE("job suspend aborts a running job and job resume runs it again with RetryCount 1 (vcctl's Commands)") {
+  KaiEnv env;
+  auto r = env.kai({"job", "run", "--name", "s1", "--image", "busybox", "--", "sleep", "60"});
+  REQUIRE(r.code == 0);
+  REQUIRE(env.kai({"job", "wait", "s1", "--for", "Running", "--timeout", "20s"}).code == 0);
+  r = env.kai({"job", "suspend", "s1"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(env.kai({"job", "wait", "s1", "--for", "Aborted", "--timeout", "20s"}).code == 0);
+  auto pods = get_json(env, {"get", "pods"})["items"];
+  for (const auto& p : pods) CHECK(p["status"]["phase"] != "Running");
+  CHECK(get_json(env, {"get", "commands"})["items"].empty());  // executed once, then deleted
+  CHECK(env.kai({"job", "resume", "-N", "s1"}).code == 0);
+  CHECK(env.kai({"job", "wait", "s1", "--for", "Running", "--timeout", "20s"}).code == 0);
+  auto job = get_json(env, {"job", "view", "s1"});
+  CHECK(job["status"]["retryCount"] == 1);
+  auto view = env.kai({"job", "view", "s1"});
+  CHECK(view.out.find("Start to execute command AbortJob, and clean it up to make sure executed not more than once.") != std::string::npos);
+  CHECK(view.out.find("Start to execute command ResumeJob") != std::string::npos);
+  r = env.kai({"job", "suspend"});
+  CHECK(r.code == 2);
+  CHECK(r.err.find("kai: error: job name is mandatory to suspend a particular job") == 0);
+  r = env.kai({"job", "resume", "nope"});
+  CHECK(r.code == 1);
+  CHECK(r.err == "kai: error: jobs.batch.volcano.sh \"nope\" not found\n");
+}

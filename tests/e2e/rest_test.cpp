@@ -125,6 +125,19 @@ TEST_CASE("REST backend: jobs and queues against an API server over TLS with a t
   CHECK(get_json(env, {"get", "vcjob"})["items"].size() == 2);
   CHECK(env.kai({"queue", "delete", "q1"}).code == 0);
 
+  // suspend: a Command for the job's controller, as vcctl creates it; nothing printed.
+  r = env.kai({"job", "suspend", "a2"});
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  auto cmds = get_json(env, {"get", "commands"})["items"];
+  REQUIRE(cmds.size() == 1);
+  CHECK(cmds[0]["action"] == "AbortJob");
+  CHECK(cmds[0]["metadata"]["name"].get<std::string>().rfind("a2-abortjob-", 0) == 0);
+  CHECK(cmds[0]["target"]["kind"] == "Job");
+  CHECK(cmds[0]["target"]["name"] == "a2");
+  CHECK(cmds[0]["target"]["uid"] == get_json(env, {"get", "vcjob", "a2"})["metadata"]["uid"]);
+  CHECK(cmds[0]["metadata"]["ownerReferences"][0]["controller"] == true);
+
   bool saw_continue = false;
   for (const auto& req : srv.requests()) {
     CHECK(req["authorization"] == "Bearer s3cret");

@@ -212,6 +212,10 @@ class Handler(BaseHTTPRequestHandler):
             if md.get("namespace") and ns and md["namespace"] != ns:
                 return self.reply(*status(400, "BadRequest", "the namespace of the provided object does not match the namespace sent on the request"))
             n = md.get("name")
+            if not n and md.get("generateName"):
+                import random
+                n = md["generateName"] + "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+                md["name"] = n
             if (ns, n) in objs:
                 return self.reply(*status(409, "AlreadyExists", '%s "%s" already exists' % (qn, n),
                                           dict(details, name=n)))
