@@ -1,5 +1,11 @@
 // kai cluster init|status|reset: the embedded local cluster.
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,7 +15,10 @@
 #include "cli/commands.h"
 #include "lib/api/codec.h"
 #include "lib/api/error.h"
+#include "lib/api/duration.h"
+#include "lib/api/names.h"
 #include "lib/api/quantity.h"
+#include "lib/kube/kubeconfig.h"
 #include "lib/scheduler/scheduler.h"
 #include "minicluster/local_cluster.h"
 #include "minicluster/runtime.h"
@@ -240,6 +249,119 @@ void status(Context& ctx) {
   ctx.out << "Pods:        " << st["pods"].get<std::size_t>() << "\n";
 }
 
+struct ServeOptions {
+  std::string address = "127.0.0.1";
+  int port = 6443;
+  std::string period = "1s";
+  std::string port_file;
+};
+
+/// kai-apiserver: next to kai (the build tree), else in ../libexec/kai (make install).
+fs::path apiserver_path() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error::unavailable("cannot find the kai executable: " + ec.message());
+  for (const fs::path& p : {exe.parent_path() / "kai-apiserver", exe.parent_path().parent_path() / "libexec" / "kai" / "kai-apiserver"}) {
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  throw Error::unavailable("kai-apiserver is not installed next to " + exe.string() + " (nor in ../libexec/kai): reinstall kai");
+}
+
+void serve(Context& ctx, const ServeOptions& o) {
+  if (o.port < 0 || o.port > 65535) throw Error::usage("--port: must be between 0 and 65535");
+  const auto period = api::go_duration_seconds(o.period);
+  if (!period || *period <= 0) throw Error::usage("--period: invalid duration \"" + o.period + "\" (e.g. 500ms, 1s)");
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const std::string server = apiserver_path().string();
+  std::vector<std::string> args{server, "--kai-home", ctx.home(), "--address", o.address, "--port", std::to_string(o.port),
+                                "--period", std::to_string(*period), "--supervisor", exe.string()};
+  if (!o.port_file.empty()) args.insert(args.end(), {"--port-file", o.port_file});
+  if (ctx.global.verbosity >= 2) args.push_back("-v");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ctx.out.flush();
+  ::execv(server.c_str(), argv.data());
+  throw Error::unavailable("cannot start " + server + ": " + std::strerror(errno));
+}
+
+struct KubeconfigOptions {
+  bool write = false;
+  std::string context = "kai-local";
+};
+
+void kubeconfig(Context& ctx, const KubeconfigOptions& o) {
+  api::require_dns1123_subdomain(o.context, "context name");
+  const fs::path dir = fs::path(ctx.home()) / "serve";
+  if (!fs::exists(dir / "token") || !fs::exists(dir / "ca.crt")) {
+    // Certificates and token are made by kai-apiserver (it links OpenSSL; kai does not).
+    const std::string server = apiserver_path().string();
+    auto r = std::system(("'" + server + "' --init-only --kai-home '" + ctx.home() + "'").c_str());
+    if (r != 0) throw Error::unavailable("cannot make the serving certificates in " + dir.string());
+  }
+  auto read = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  std::string url = read(dir / "server.url");
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+  if (url.empty()) url = "https://127.0.0.1:6443";
+  std::string token = read(dir / "token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  const json cluster = {{"name", o.context}, {"cluster", {{"server", url}, {"certificate-authority-data", kube::base64_encode(read(dir / "ca.crt"))}}}};
+  const json user = {{"name", o.context}, {"user", {{"token", token}}}};
+  const json context = {{"name", o.context}, {"context", {{"cluster", o.context}, {"user", o.context}, {"namespace", "default"}}}};
+  if (!o.write) {
+    json cfg = {{"apiVersion", "v1"}, {"kind", "Config"}, {"current-context", o.context}, {"preferences", json::object()},
+                {"clusters", {cluster}}, {"users", {user}}, {"contexts", {context}}};
+    ctx.out << api::to_yaml(cfg);
+    return;
+  }
+  // --write: into the kubeconfig kubectl would write to ($KUBECONFIG's first file, else
+  // ~/.kube/config), replacing kai's own entries, leaving the rest and current-context alone.
+  std::string target;
+  if (const char* k = std::getenv("KUBECONFIG"); k && *k) {
+    target = std::string(k).substr(0, std::string(k).find(':'));
+  } else if (const char* h = std::getenv("HOME"); h && *h) {
+    target = std::string(h) + "/.kube/config";
+  } else {
+    throw Error::usage("--write: no $KUBECONFIG and no $HOME");
+  }
+  json cfg = {{"apiVersion", "v1"}, {"kind", "Config"}, {"preferences", json::object()}, {"clusters", json::array()},
+              {"users", json::array()}, {"contexts", json::array()}, {"current-context", ""}};
+  if (fs::exists(target)) {
+    json cur = api::decode_value(read(target), target);
+    if (!cur.is_null()) {
+      if (!cur.is_object()) throw Error::invalid(target + ": not a kubeconfig (expected a mapping)");
+      cfg = cur;
+    }
+  }
+  for (const auto& [list, entry] : {std::pair{"clusters", cluster}, {"users", user}, {"contexts", context}}) {
+    json out = json::array();
+    for (const auto& e : cfg.value(list, json::array())) {
+      if (!(e.is_object() && e.value("name", std::string()) == o.context)) out.push_back(e);
+    }
+    out.push_back(entry);
+    cfg[list] = out;
+  }
+  fs::create_directories(fs::path(target).parent_path());
+  const std::string tmp = target + ".kai-tmp";
+  {
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) throw Error::unavailable("cannot write " + tmp + ": " + std::strerror(errno));
+    const std::string text = api::to_yaml(cfg);
+    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ok = ::fsync(fd) == 0 && ok;
+    ::close(fd);
+    if (!ok) throw Error::unavailable("cannot write " + tmp);
+  }
+  fs::rename(tmp, target);
+  ctx.out << "context \"" << o.context << "\" written to " << target << " (use it: kubectl --context " << o.context << " get vcjob)\n";
+}
+
 }  // namespace
 
 void add_cluster_commands(CLI::App& root, Context& ctx) {
@@ -262,6 +384,22 @@ void add_cluster_commands(CLI::App& root, Context& ctx) {
 
   auto* st = cluster->add_subcommand("status", "Show which cluster kai targets and what the local one holds");
   st->callback([&ctx] { status(ctx); });
+
+  auto so = std::make_shared<ServeOptions>();
+  auto* serve_cmd = cluster->add_subcommand("serve", "Serve the local cluster over the Kubernetes API (HTTPS, token) for kubectl and client libraries");
+  serve_cmd->add_option("--address", so->address, "address to listen on (loopback unless you say otherwise)")->capture_default_str();
+  serve_cmd->add_option("--port", so->port, "port to listen on (0: any free port)")->capture_default_str();
+  serve_cmd->add_option("--period", so->period, "a scheduling session at least this often (Volcano's schedule-period)")->capture_default_str();
+  serve_cmd->add_option("--port-file", so->port_file, "write the port here once listening")->type_name("FILE");
+  serve_cmd->footer("Runs until Ctrl-C. Certificates and the token are made on first start in $KAI_HOME/serve (0600);\n"
+                    "anonymous requests get 401. Connect with: kai cluster kubeconfig --write; kubectl --context kai-local get vcjob");
+  serve_cmd->callback([&ctx, so] { serve(ctx, *so); });
+
+  auto ko = std::make_shared<KubeconfigOptions>();
+  auto* kc_cmd = cluster->add_subcommand("kubeconfig", "Print a kubeconfig for kai cluster serve (or merge it into yours with --write)");
+  kc_cmd->add_flag("--write", ko->write, "add or replace the context in $KUBECONFIG's first file, else ~/.kube/config");
+  kc_cmd->add_option("--context-name", ko->context, "name of the cluster, user and context")->capture_default_str();
+  kc_cmd->callback([&ctx, ko] { kubeconfig(ctx, *ko); });
 
   auto* reset = cluster->add_subcommand("reset", "Delete the local cluster and everything in it");
   reset->callback([&ctx] {

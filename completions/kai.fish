@@ -2,7 +2,7 @@
 function __kai_path
     set -l path kai
     set -l skip 0
-    set -l value_flags --action --container --context --cpu --field-selector --filename --for --gpus-per-node --image --index --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --queue --replicas --requests --scheduler --scheduler-conf --selector --server --state --task --timeout --verbosity --weight -L -N -R -S -a -c -f -i -l -m -n -o -q -r -s -v -w
+    set -l value_flags --action --address --container --context --context-name --cpu --field-selector --filename --for --gpus-per-node --image --index --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --period --port --port-file --queue --replicas --requests --scheduler --scheduler-conf --selector --server --state --task --timeout --verbosity --weight -L -N -R -S -a -c -f -i -l -m -n -o -q -r -s -v -w
     for w in (commandline -opc)[2..-1]
         if test $skip -eq 1
             set skip 0
@@ -67,6 +67,10 @@ function __kai_path
                 set path 'kai cluster init'
             case 'kai cluster|status'
                 set path 'kai cluster status'
+            case 'kai cluster|serve'
+                set path 'kai cluster serve'
+            case 'kai cluster|kubeconfig'
+                set path 'kai cluster kubeconfig'
             case 'kai cluster|reset'
                 set path 'kai cluster reset'
             case 'kai sim|session'
@@ -175,6 +179,8 @@ complete -c kai -n "test (__kai_path) = 'kai delete'" -s l -l selector -r -d 'de
 complete -c kai -n "test (__kai_path) = 'kai describe'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai cluster'" -a 'init' -d 'Create the local cluster: fake nodes, queues root and default, namespace default'
 complete -c kai -n "test (__kai_path) = 'kai cluster'" -a 'status' -d 'Show which cluster kai targets and what the local one holds'
+complete -c kai -n "test (__kai_path) = 'kai cluster'" -a 'serve' -d 'Serve the local cluster over the Kubernetes API (HTTPS, token) for kubectl and client libraries'
+complete -c kai -n "test (__kai_path) = 'kai cluster'" -a 'kubeconfig' -d 'Print a kubeconfig for kai cluster serve (or merge it into yours with --write)'
 complete -c kai -n "test (__kai_path) = 'kai cluster'" -a 'reset' -d 'Delete the local cluster and everything in it'
 complete -c kai -n "test (__kai_path) = 'kai cluster'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai cluster init'" -s h -l help -d 'Print this help message and exit'
@@ -187,6 +193,14 @@ complete -c kai -n "test (__kai_path) = 'kai cluster init'" -s f -l filename -r 
 complete -c kai -n "test (__kai_path) = 'kai cluster init'" -l scheduler-conf -r -d 'Volcano scheduler configuration (actions, tiers) for this cluster; default: Volcano\'s'
 complete -c kai -n "test (__kai_path) = 'kai cluster init'" -l force -d 'reset an existing local cluster first (deletes everything in it)'
 complete -c kai -n "test (__kai_path) = 'kai cluster status'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l address -r -d 'address to listen on (loopback unless you say otherwise)'
+complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l port -r -d 'port to listen on (0: any free port)'
+complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l period -r -d 'a scheduling session at least this often (Volcano\'s schedule-period)'
+complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l port-file -r -d 'write the port here once listening'
+complete -c kai -n "test (__kai_path) = 'kai cluster kubeconfig'" -s h -l help -d 'Print this help message and exit'
+complete -c kai -n "test (__kai_path) = 'kai cluster kubeconfig'" -l write -d 'add or replace the context in $KUBECONFIG\'s first file, else ~/.kube/config'
+complete -c kai -n "test (__kai_path) = 'kai cluster kubeconfig'" -l context-name -r -d 'name of the cluster, user and context'
 complete -c kai -n "test (__kai_path) = 'kai cluster reset'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai sim'" -a 'session' -d 'Run one scheduling session (enqueue, allocate, backfill...) over a snapshot and print its decisions'
 complete -c kai -n "test (__kai_path) = 'kai sim'" -s h -l help -d 'Print this help message and exit'

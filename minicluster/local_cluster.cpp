@@ -51,11 +51,16 @@ std::vector<json> LocalCluster::make_nodes(const NodeShape& shape) {
                                       {"message", "kai fake node is ready"}}})},
                        {"nodeInfo",
                         {{"kubeletVersion", "v1.32.0-kai"},
+                         {"kubeProxyVersion", ""},
                          {"osImage", "kai fake node"},
                          {"kernelVersion", ""},
                          {"containerRuntimeVersion", "kai-process://1"},
                          {"operatingSystem", "linux"},
-                         {"architecture", "amd64"}}}}}});
+                         {"architecture", "amd64"},
+                         // Required by the Python client's V1NodeSystemInfo.
+                         {"bootID", ""},
+                         {"machineID", ""},
+                         {"systemUUID", ""}}}}}});
   }
   return nodes;
 }

@@ -98,6 +98,25 @@ std::string pem(const json& entry, const char* data_key, const char* file_key, c
 
 }  // namespace
 
+std::string base64_encode(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int s : {18, 12, 6, 0}) out.push_back(t[(v >> s) & 63]);
+  }
+  if (i + 1 == in.size()) {
+    const uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    out += {t[(v >> 18) & 63], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    const uint32_t v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {t[(v >> 18) & 63], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
 std::vector<std::string> kubeconfig_files(const LoadRequest& req) {
   if (!req.kubeconfig.empty()) {
     if (!is_file(req.kubeconfig)) throw Error::invalid("--kubeconfig " + req.kubeconfig + ": no such file");

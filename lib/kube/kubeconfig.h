@@ -61,6 +61,9 @@ struct LoadRequest {
   std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
 };
 
+/// Standard base64 with padding (what kubeconfig's -data fields hold).
+std::string base64_encode(const std::string& in);
+
 /// The kubeconfig files that apply, in merge order: --kubeconfig alone; else $KUBECONFIG's
 /// existing files (duplicates dropped); else ~/.kube/config if it exists; else none.
 /// Throws kai::Error Invalid when --kubeconfig names no file.

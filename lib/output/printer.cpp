@@ -550,6 +550,45 @@ ResourceTable resource_table(const api::ResourceInfo& res, const std::vector<jso
   return t;
 }
 
+}  // namespace
+
+json server_table(const api::ResourceInfo& res, const std::vector<json>& objs, const std::string& object_mode,
+                  bool column_definitions, std::chrono::system_clock::time_point now) {
+  const ResourceTable wide = resource_table(res, objs, true, now);
+  // The header without -o wide, for priorities (resource_table needs an object to name them).
+  static const json kProbe = json::object();
+  const ResourceTable narrow = resource_table(res, {kProbe}, false, now);
+  json cols = json::array();
+  if (column_definitions) {
+    for (std::size_t i = 0; i < wide.header.size(); ++i) {
+      const std::string& h = wide.header[i];
+      const bool shown = std::find(narrow.header.begin(), narrow.header.end(), h) != narrow.header.end();
+      json c = {{"name", i == 0 && h == "NAME" ? std::string("Name") : h},
+                {"type", h == "AGE" ? "date" : "string"},
+                {"format", i == 0 && h == "NAME" ? "name" : ""},
+                {"description", ""},
+                {"priority", shown ? 0 : 1}};
+      cols.push_back(std::move(c));
+    }
+  }
+  json rows = json::array();
+  for (std::size_t i = 0; i < objs.size(); ++i) {
+    json row = {{"cells", wide.rows[i]}};
+    if (object_mode == "Object") {
+      row["object"] = objs[i];
+    } else if (object_mode != "None") {
+      json md = objs[i].value("metadata", json::object());
+      md.erase("managedFields");
+      row["object"] = {{"kind", "PartialObjectMetadata"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", md}};
+    }
+    rows.push_back(std::move(row));
+  }
+  return {{"kind", "Table"}, {"apiVersion", "meta.k8s.io/v1"}, {"metadata", json::object()},
+          {"columnDefinitions", cols}, {"rows", rows}};
+}
+
+namespace {
+
 std::string format_labels(const json& o) {
   const json* labels = find_path(o, {"metadata", "labels"});
   if (!labels || !labels->is_object() || labels->empty()) return "<none>";

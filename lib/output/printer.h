@@ -68,6 +68,14 @@ struct PrintOptions {
 std::string print_objects(const api::ResourceInfo& res, const std::vector<json>& objs, bool single,
                           const OutputSpec& spec, const PrintOptions& opts = {});
 
+/// The meta.k8s.io/v1 Table an API server answers `kubectl get` with (k8s-api.md §3.5): the
+/// columns print_objects shows for this resource (those only `-o wide` shows get priority 1),
+/// cells as strings (ages humanised relative to `now`), each row's object a
+/// PartialObjectMetadata (`object_mode` "Metadata", the default), the whole object ("Object") or
+/// none ("None"). Without `column_definitions` (watch events after the first) the list is empty.
+json server_table(const api::ResourceInfo& res, const std::vector<json>& objs, const std::string& object_mode,
+                  bool column_definitions, std::chrono::system_clock::time_point now);
+
 /// A cell-based table rendered like Go's tabwriter as kubectl configures it
 /// (cli-runtime printers.GetNewTabWriter: minwidth 6, padding 3, padchar ' '): each column is
 /// max(widest cell + 3, 6) wide, left-aligned; the last column is not padded. Empty header: no

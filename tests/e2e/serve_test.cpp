@@ -1,0 +1,289 @@
+// `kai cluster serve` with real clients: kubectl (preinstalled on this machine image), Debian's
+// python3-kubernetes, kai's own REST backend, and raw requests carrying bad input. Loopback only,
+// a free port each time.
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <thread>
+
+#include "support/run_kai.h"
+
+using namespace kai::test;
+using nlohmann::json;
+
+namespace {
+
+/// `kai cluster serve --port 0` in the background of a KaiEnv, and a kubeconfig for it in the
+/// env's HOME (kai cluster kubeconfig --write).
+class Served {
+ public:
+  explicit Served(KaiEnv& env) : env_(env) {
+    const std::string port_file = env.dir().str() + "/serve.port";
+    std::vector<std::string> args{KAI_BINARY, "cluster", "serve", "--port", "0", "--port-file", port_file, "--period", "200ms"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    std::vector<std::string> envs;
+    for (const auto& [k, v] : env.env()) envs.push_back(k + "=" + v);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, (env.dir().str() + "/serve.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    REQUIRE(posix_spawn(&pid_, KAI_BINARY, &fa, nullptr, argv.data(), envp.data()) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < 400 && !std::filesystem::exists(port_file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    INFO(read_file(env.dir().str() + "/serve.log"));
+    REQUIRE(std::filesystem::exists(port_file));
+    port = std::stoi(read_file(port_file));
+    auto r = env.kai({"cluster", "kubeconfig", "--write"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    token = read_file(env.home() + "/serve/token");
+    while (!token.empty() && token.back() == '\n') token.pop_back();
+  }
+  ~Served() {
+    kill(pid_, SIGTERM);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+  }
+  Result kubectl(std::vector<std::string> args, const std::string& input = "") const {
+    args.insert(args.begin(), {"kubectl", "--context", "kai-local"});
+    return run_process(args, env_.env(), input, KAI_SOURCE_DIR);
+  }
+  /// One raw HTTPS request with Python's standard library: "<status>\n<body>".
+  Result raw(const std::string& method, const std::string& path, const std::string& body, const std::string& content_type,
+             const std::string& auth) const {
+    const std::string script = R"(
+import http.client, ssl, sys
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+c = http.client.HTTPSConnection("127.0.0.1", int(sys.argv[2]), context=ctx, timeout=20)
+h = {"Content-Type": sys.argv[5]}
+if sys.argv[6]: h["Authorization"] = sys.argv[6]
+body = sys.stdin.buffer.read()
+c.request(sys.argv[3], sys.argv[4], body=body if body or sys.argv[3] in ("POST", "PUT", "PATCH") else None, headers=h)
+r = c.getresponse()
+print(r.status)
+print(r.read().decode())
+)";
+    return run_process({"python3", "-c", script, env_.home() + "/serve/ca.crt", std::to_string(port), method, path, content_type, auth},
+                       env_.env(), body);
+  }
+  int port = 0;
+  std::string token;
+
+ private:
+  KaiEnv& env_;
+  pid_t pid_ = -1;
+};
+
+bool have(const char* tool) {
+  return run_process({"/bin/sh", "-c", std::string("command -v ") + tool}, {{"PATH", "/usr/local/bin:/usr/bin:/bin"}}).code == 0;
+}
+
+}  // namespace
+
+TEST_CASE("serve: kubectl applies every example, gets tables, watches, waits, patches, labels, reads logs and explains (skipped without kubectl)") {
+  if (!have("kubectl")) return skip_test("kubectl is not installed");
+  KaiEnv env;
+  Served srv(env);
+  auto v = srv.kubectl({"version", "-o", "json"});
+  INFO(v.out << v.err);
+  REQUIRE(v.code == 0);
+  CHECK(json::parse(v.out)["serverVersion"]["minor"] == "32");
+
+  auto w = run_process({"/bin/sh", "-c", "timeout 8 kubectl --context kai-local get vcjob -w > watch.out 2>&1 &"}, env.env(), "",
+                       env.dir().str());
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  for (const char* f : {"examples/hello-job.yaml", "examples/rendezvous.yaml", "examples/mpi-job.yaml", "examples/queues.yaml",
+                        "examples/pytorch-ddp.yaml"}) {
+    auto r = srv.kubectl({"apply", "-f", f});
+    INFO(f << ": " << r.out << r.err);
+    CHECK(r.code == 0);
+    CHECK(r.out.find(" created") != std::string::npos);
+  }
+  auto again = srv.kubectl({"apply", "-f", "examples/hello-job.yaml"});
+  CHECK(again.code == 0);
+
+  auto wait = srv.kubectl({"wait", "vcjob/hello", "--for=jsonpath={.status.state.phase}=Completed", "--timeout=30s"});
+  INFO(wait.err);
+  CHECK(wait.code == 0);
+  CHECK(wait.out == "job.batch.volcano.sh/hello condition met\n");
+
+  auto table = srv.kubectl({"get", "vcjob"});
+  CHECK(table.code == 0);
+  CHECK(table.out.rfind("NAME ", 0) == 0);
+  CHECK(table.out.find("STATUS") != std::string::npos);
+  CHECK(table.out.find("MINAVAILABLE") != std::string::npos);
+  CHECK(table.out.find("QUEUE") == std::string::npos);
+  CHECK(srv.kubectl({"get", "vcjob", "-o", "wide"}).out.find("QUEUE") != std::string::npos);
+  auto pods = srv.kubectl({"get", "pods", "-o", "wide"});
+  CHECK(pods.out.find("hello-worker-0") != std::string::npos);
+  CHECK(pods.out.find("NODE") != std::string::npos);
+  auto j = json::parse(srv.kubectl({"get", "vcjob", "hello", "-o", "json"}).out);
+  CHECK(j["kind"] == "Job");
+  CHECK(j["status"]["state"]["phase"] == "Completed");
+  CHECK(srv.kubectl({"get", "q", "production"}).out.find("production") != std::string::npos);
+
+  auto logs = srv.kubectl({"logs", "hello-worker-0"});
+  CHECK(logs.code == 0);
+  CHECK(logs.out.find("hello") != std::string::npos);
+
+  CHECK(srv.kubectl({"label", "vcjob", "hello", "owner=me"}).code == 0);
+  CHECK(srv.kubectl({"get", "vcjob", "-l", "owner=me", "-o", "name"}).out == "job.batch.volcano.sh/hello\n");
+  CHECK(srv.kubectl({"patch", "queue", "research", "--type=merge", "-p", R"({"spec":{"weight":7}})"}).code == 0);
+  CHECK(json::parse(srv.kubectl({"get", "queue", "research", "-o", "json"}).out)["spec"]["weight"] == 7);
+  auto smp = srv.kubectl({"patch", "vcjob", "hello", "-p", R"({"metadata":{"labels":{"a":"b"}}})"});
+  CHECK(smp.code == 1);
+  CHECK(smp.err.find("application/strategic-merge-patch+json is not supported by batch.volcano.sh/v1alpha1, Kind=Job") != std::string::npos);
+
+  auto explain = srv.kubectl({"explain", "vcjob.spec.tasks"});
+  INFO(explain.err);
+  CHECK(explain.code == 0);
+  CHECK(explain.out.find("replicas") != std::string::npos);
+  auto res = srv.kubectl({"api-resources"});
+  CHECK(res.out.find("vcjob") != std::string::npos);
+  CHECK(res.out.find("podgroups") != std::string::npos);
+
+  auto del = srv.kubectl({"delete", "vcjob", "hello"});
+  CHECK(del.out == "job.batch.volcano.sh \"hello\" deleted\n");
+  CHECK(srv.kubectl({"get", "vcjob", "hello"}).err.find("Error from server (NotFound): jobs.batch.volcano.sh \"hello\" not found") !=
+        std::string::npos);
+  // What kubectl did is the local cluster's: kai sees it too.
+  auto mine = get_json(env, {"get", "vcjob", "--local"});
+  CHECK(mine["items"].size() >= 5);
+
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const std::string watched = read_file(env.dir().str() + "/watch.out");
+  INFO(watched);
+  CHECK(watched.find("rendezvous") != std::string::npos);
+  CHECK(watched.find("Completed") != std::string::npos);
+  (void)w;
+  run_process({"/bin/sh", "-c", "pkill -f 'kubectl --context kai-local get vcjob -w' || true"}, env.env());
+}
+
+TEST_CASE("serve: kai's REST backend drives the served cluster: run, list, suspend, queues") {
+  KaiEnv env;
+  Served srv(env);
+  auto kai_rest = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--context", "kai-local"});
+    return env.kai(args);
+  };
+  auto r = kai_rest({"job", "run", "--name", "sleeper", "--image", "busybox", "--", "sleep", "30"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(kai_rest({"job", "wait", "sleeper", "--for", "Running", "--timeout", "20s"}).code == 0);
+  CHECK(kai_rest({"job", "list"}).out.find("sleeper") != std::string::npos);
+  CHECK(kai_rest({"job", "suspend", "sleeper"}).code == 0);
+  CHECK(kai_rest({"job", "wait", "sleeper", "--for", "Aborted", "--timeout", "20s"}).code == 0);
+  CHECK(kai_rest({"queue", "create", "team-b", "--weight", "2"}).code == 0);
+  CHECK(kai_rest({"queue", "list"}).out.find("team-b") != std::string::npos);
+  CHECK(kai_rest({"queue", "delete", "team-b"}).code == 0);
+  CHECK(kai_rest({"job", "delete", "sleeper"}).out == "delete job sleeper successfully\n");
+  CHECK(get_json(env, {"get", "vcjob", "--local"})["items"].empty());
+}
+
+TEST_CASE("serve: the Python client creates, gets, lists, patches, deletes and watches (skipped without python3-kubernetes)") {
+  if (run_process({"/usr/bin/python3", "-c", "import kubernetes"}, {{"PATH", "/usr/bin:/bin"}}).code != 0) {
+    return skip_test("Debian's python3-kubernetes is not installed");
+  }
+  KaiEnv env;
+  Served srv(env);
+  const std::string script = R"(
+import threading, time
+from kubernetes import client, config, watch
+config.load_kube_config(context="kai-local")
+co = client.CustomObjectsApi()
+g, v, p = "batch.volcano.sh", "v1alpha1", "jobs"
+events = []
+def w():
+    for ev in watch.Watch().stream(co.list_namespaced_custom_object, g, v, "default", p, timeout_seconds=4):
+        events.append(ev["type"] + " " + ev["object"]["metadata"]["name"])
+t = threading.Thread(target=w); t.start(); time.sleep(0.5)
+job = {"apiVersion": "batch.volcano.sh/v1alpha1", "kind": "Job", "metadata": {"name": "py1"},
+       "spec": {"minAvailable": 1, "tasks": [{"name": "t", "replicas": 1, "template": {"spec": {"restartPolicy": "Never",
+                "containers": [{"name": "c", "image": "busybox", "command": ["true"]}]}}}]}}
+co.create_namespaced_custom_object(g, v, "default", p, job)
+print("get", co.get_namespaced_custom_object(g, v, "default", p, "py1")["metadata"]["name"])
+print("list", [i["metadata"]["name"] for i in co.list_namespaced_custom_object(g, v, "default", p)["items"]])
+co.patch_namespaced_custom_object(g, v, "default", p, "py1", {"metadata": {"labels": {"x": "y"}}})
+print("labels", co.get_namespaced_custom_object(g, v, "default", p, "py1")["metadata"]["labels"])
+print("nodes", [n.metadata.name for n in client.CoreV1Api().list_node().items])
+co.delete_namespaced_custom_object(g, v, "default", p, "py1")
+try:
+    co.get_namespaced_custom_object(g, v, "default", p, "py1")
+except client.exceptions.ApiException as e:
+    print("after delete", e.status)
+t.join()
+print("events", events[0], events[-1])
+)";
+  auto r = run_process({"/usr/bin/python3", "-c", script}, env.env());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("get py1\n") != std::string::npos);
+  CHECK(r.out.find("list ['py1']\n") != std::string::npos);
+  CHECK(r.out.find("labels {'x': 'y'}\n") != std::string::npos);
+  CHECK(r.out.find("nodes ['node-1', 'node-2']\n") != std::string::npos);
+  CHECK(r.out.find("after delete 404\n") != std::string::npos);
+  CHECK(r.out.find("events ADDED py1 DELETED py1\n") != std::string::npos);
+}
+
+TEST_CASE("serve: bad requests get the API server's Status codes and change nothing") {
+  KaiEnv env;
+  Served srv(env);
+  const std::string bearer = "Bearer " + srv.token;
+  const std::string jobs = "/apis/batch.volcano.sh/v1alpha1/namespaces/default/jobs";
+  const std::string good = R"({"apiVersion":"batch.volcano.sh/v1alpha1","kind":"Job","metadata":{"name":"ok"},"spec":{"minAvailable":1,"tasks":[{"name":"t","replicas":1,"template":{"spec":{"containers":[{"name":"c","image":"busybox","command":["sleep","30"]}]}}}]}})";
+  auto code = [](const Result& r) { return r.out.substr(0, r.out.find('\n')); };
+  CHECK(code(srv.raw("GET", jobs, "", "application/json", "")) == "401");
+  CHECK(code(srv.raw("GET", jobs, "", "application/json", "Bearer not-the-token")) == "401");
+  CHECK(code(srv.raw("POST", jobs, good, "application/json", "")) == "401");
+  CHECK(code(srv.raw("POST", jobs, good.substr(0, 40), "application/json", bearer)) == "400");
+  CHECK(code(srv.raw("POST", jobs, std::string(10 * 1024 * 1024, 'x'), "application/json", bearer)) == "413");
+  CHECK(code(srv.raw("POST", jobs, "[1,2]", "application/json", bearer)) == "400");
+  auto nf = srv.raw("GET", jobs + "/..%2Fetc", "", "application/json", bearer);
+  CHECK(code(nf) == "404");
+  CHECK(nf.out.find(R"("reason":"NotFound")") != std::string::npos);
+  CHECK(code(srv.raw("GET", "/apis/batch.volcano.sh/v1alpha1/namespaces/..%2F/jobs", "", "application/json", bearer)) == "404");
+  CHECK(code(srv.raw("GET", jobs + "?labelSelector=a%20b", "", "application/json", bearer)) == "400");
+  CHECK(code(srv.raw("GET", jobs + "?fieldSelector=spec.foo%3Dx", "", "application/json", bearer)) == "400");
+  CHECK(code(srv.raw("DELETE", jobs + "/absent", "", "application/json", bearer)) == "404");
+  CHECK(code(srv.raw("GET", "/apis/batch.volcano.sh/v1alpha1/nothings", "", "application/json", bearer)) == "404");
+  CHECK(get_json(env, {"get", "vcjob", "--local"})["items"].empty());  // nothing of it was stored
+
+  // A good create, then: dryRun stores nothing, a duplicate is 409, a stale update 409,
+  // strategic merge on a CR 415, a JSON patch whose test fails 422.
+  CHECK(code(srv.raw("POST", jobs + "?dryRun=All", good, "application/json", bearer)) == "201");
+  CHECK(get_json(env, {"get", "vcjob", "--local"})["items"].empty());
+  CHECK(code(srv.raw("POST", jobs, good, "application/json", bearer)) == "201");
+  auto dup = srv.raw("POST", jobs, good, "application/json", bearer);
+  CHECK(code(dup) == "409");
+  CHECK(dup.out.find(R"(jobs.batch.volcano.sh \"ok\" already exists)") != std::string::npos);
+  json stale = json::parse(good);
+  stale["metadata"]["resourceVersion"] = "1";
+  CHECK(code(srv.raw("PUT", jobs + "/ok", stale.dump(), "application/json", bearer)) == "409");
+  CHECK(code(srv.raw("PATCH", jobs + "/ok", R"({"metadata":{"labels":{"a":"b"}}})", "application/strategic-merge-patch+json", bearer)) == "415");
+  CHECK(code(srv.raw("PATCH", jobs + "/ok", R"([{"op":"test","path":"/spec/minAvailable","value":9}])", "application/json-patch+json", bearer)) == "422");
+  auto lab = srv.raw("PATCH", jobs + "/ok", R"([{"op":"add","path":"/metadata/labels","value":{"a":"b"}}])", "application/json-patch+json", bearer);
+  CHECK(code(lab) == "200");
+  CHECK(get_json(env, {"get", "vcjob", "ok", "--local"})["metadata"]["labels"]["a"] == "b");
+  auto ns = srv.raw("POST", "/apis/batch.volcano.sh/v1alpha1/namespaces/other/jobs", good, "application/json", bearer);
+  CHECK(code(ns) == "404");  // the namespace comes from the path, and must exist
+  CHECK(ns.out.find(R"(namespaces \"other\" not found)") != std::string::npos);
+  auto mismatch = json::parse(good);
+  mismatch["metadata"]["namespace"] = "default";
+  mismatch["metadata"]["name"] = "mm";
+  auto mm = srv.raw("POST", "/apis/batch.volcano.sh/v1alpha1/namespaces/other/jobs", mismatch.dump(), "application/json", bearer);
+  CHECK(code(mm) == "400");
+  CHECK(mm.out.find("the namespace of the provided object does not match the namespace sent on the request") != std::string::npos);
+  // Health checks need no token.
+  CHECK(code(srv.raw("GET", "/healthz", "", "application/json", "")) == "200");
+}
