@@ -40,6 +40,12 @@ const client::Target& Context::target() {
       target_->why = "KAI_CLUSTER=in-cluster";
     } else {
       target_ = std::make_unique<client::Target>(client::choose_target(req));
+      if (target_->kind == client::Target::Kind::Kubeconfig && target_->context.empty() && global.server.empty()) {
+        // A kubeconfig that names no current context (e.g. only what `kai cluster kubeconfig
+        // --write` added to a new file) configures no cluster: the local one, as with none.
+        target_->kind = client::Target::Kind::Local;
+        target_->why = target_->kubeconfig_path + " sets no current-context";
+      }
       if (target_->kind == client::Target::Kind::Local && !global.local && !global.server.empty() &&
           req.env_cluster != "local") {
         target_->kind = client::Target::Kind::Kubeconfig;  // --server with no kubeconfig

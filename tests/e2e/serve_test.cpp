@@ -100,7 +100,7 @@ TEST_CASE("serve: kubectl applies every example, gets tables, watches, waits, pa
   REQUIRE(v.code == 0);
   CHECK(json::parse(v.out)["serverVersion"]["minor"] == "32");
 
-  auto w = run_process({"/bin/sh", "-c", "timeout 8 kubectl --context kai-local get vcjob -w > watch.out 2>&1 &"}, env.env(), "",
+  auto w = run_process({"/bin/sh", "-c", "timeout 90 kubectl --context kai-local get vcjob -w > watch.out 2>&1 &"}, env.env(), "",
                        env.dir().str());
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   for (const char* f : {"examples/hello-job.yaml", "examples/rendezvous.yaml", "examples/mpi-job.yaml", "examples/queues.yaml",
@@ -133,6 +133,10 @@ TEST_CASE("serve: kubectl applies every example, gets tables, watches, waits, pa
   CHECK(j["status"]["state"]["phase"] == "Completed");
   CHECK(srv.kubectl({"get", "q", "production"}).out.find("production") != std::string::npos);
 
+  auto desc = srv.kubectl({"describe", "vcjob", "hello"});
+  CHECK(desc.code == 0);
+  CHECK(desc.out.rfind("Name:         hello\n", 0) == 0);
+  CHECK(desc.out.find("Kind:         Job") != std::string::npos);
   auto logs = srv.kubectl({"logs", "hello-worker-0"});
   CHECK(logs.code == 0);
   CHECK(logs.out.find("hello") != std::string::npos);
@@ -189,6 +193,11 @@ TEST_CASE("serve: kai's REST backend drives the served cluster: run, list, suspe
   CHECK(kai_rest({"queue", "delete", "team-b"}).code == 0);
   CHECK(kai_rest({"job", "delete", "sleeper"}).out == "delete job sleeper successfully\n");
   CHECK(get_json(env, {"get", "vcjob", "--local"})["items"].empty());
+  // ~/.kube/config now holds only kai-local, with no current-context: plain kai commands keep to
+  // the local cluster, as with no kubeconfig.
+  auto st = get_json(env, {"cluster", "status"});
+  CHECK(st["target"] == "local");
+  CHECK(env.kai({"job", "list"}).code == 0);
 }
 
 TEST_CASE("serve: the Python client creates, gets, lists, patches, deletes and watches (skipped without python3-kubernetes)") {
