@@ -6,3 +6,4 @@ echo "== store"; "$build/bench/bench_store"
 echo "== CLI over 1,000 jobs"; "$build/bench/bench_cli" "$build/cli/kai" 1000 50
 echo "== scheduler session"; "$build/bench/bench_scheduler"
 echo "== local mode end to end"; "$build/bench/bench_local"
+echo "== kai cluster serve (kubectl, REST, 16 clients, watch fan-out)"; "$build/bench/bench_serve" "$build/cli/kai" 1000 20
