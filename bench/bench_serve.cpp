@@ -269,11 +269,7 @@ int main(int argc, char** argv) {
     }
     std::printf("  watch fan-out: %d updates sent in %.2f s\n", updates, ms_since(t0) / 1000);
   }
-  const auto deadline = Clock::now() + std::chrono::seconds(30);
-  for (auto& t : ws) {
-    (void)deadline;
-    t.join();
-  }
+  for (auto& t : ws) t.join();  // each ends after its 1,000th event (or its 60 s watch timeout)
   std::vector<double> all;
   int complete = 0;
   long total = 0;

@@ -1,6 +1,7 @@
 // kai cluster init|status|reset: the embedded local cluster.
 
-#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +24,8 @@
 #include "minicluster/local_cluster.h"
 #include "minicluster/runtime.h"
 #include "minicluster/runtime_sys.h"
+
+extern char** environ;
 
 namespace kai::cli {
 namespace {
@@ -296,9 +299,14 @@ void kubeconfig(Context& ctx, const KubeconfigOptions& o) {
   const fs::path dir = fs::path(ctx.home()) / "serve";
   if (!fs::exists(dir / "token") || !fs::exists(dir / "ca.crt")) {
     // Certificates and token are made by kai-apiserver (it links OpenSSL; kai does not).
-    const std::string server = apiserver_path().string();
-    auto r = std::system(("'" + server + "' --init-only --kai-home '" + ctx.home() + "'").c_str());
-    if (r != 0) throw Error::unavailable("cannot make the serving certificates in " + dir.string());
+    std::string server = apiserver_path().string(), flag = "--init-only", home_flag = "--kai-home", home = ctx.home();
+    char* argv[] = {server.data(), flag.data(), home_flag.data(), home.data(), nullptr};
+    pid_t pid = -1;
+    int st = 0;
+    if (::posix_spawn(&pid, server.c_str(), nullptr, nullptr, argv, environ) != 0 || ::waitpid(pid, &st, 0) != pid ||
+        !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+      throw Error::unavailable("cannot make the serving certificates in " + dir.string());
+    }
   }
   auto read = [](const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -347,17 +355,8 @@ void kubeconfig(Context& ctx, const KubeconfigOptions& o) {
     out.push_back(entry);
     cfg[list] = out;
   }
-  fs::create_directories(fs::path(target).parent_path());
   const std::string tmp = target + ".kai-tmp";
-  {
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw Error::unavailable("cannot write " + tmp + ": " + std::strerror(errno));
-    const std::string text = api::to_yaml(cfg);
-    bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ok = ::fsync(fd) == 0 && ok;
-    ::close(fd);
-    if (!ok) throw Error::unavailable("cannot write " + tmp);
-  }
+  minicluster::runtime::detail::write_file(tmp, api::to_yaml(cfg), 0600);
   fs::rename(tmp, target);
   ctx.out << "context \"" << o.context << "\" written to " << target << " (use it: kubectl --context " << o.context << " get vcjob)\n";
 }

@@ -24,51 +24,19 @@ Context::~Context() = default;
 
 const client::Target& Context::target() {
   if (!target_) {
-    client::TargetRequest req;
+    kube::TargetRequest req;
     req.local = global.local;
+    req.env_cluster = env("KAI_CLUSTER");
     req.kubeconfig = global.kubeconfig;
     req.context = global.context;
+    req.server = global.server;
     req.env_kubeconfig = env("KUBECONFIG");
-    req.env_cluster = env("KAI_CLUSTER");
     req.home = env("HOME");
-    const bool in_cluster = !global.local && req.env_cluster == "in-cluster";
-    if (in_cluster) {
-      // Opted into with KAI_CLUSTER=in-cluster: kai inside a pod with no kubeconfig otherwise
-      // keeps to the local cluster (CI jobs running in Kubernetes script against it).
-      target_ = std::make_unique<client::Target>();
-      target_->kind = client::Target::Kind::Kubeconfig;
-      target_->why = "KAI_CLUSTER=in-cluster";
-    } else {
-      target_ = std::make_unique<client::Target>(client::choose_target(req));
-      if (target_->kind == client::Target::Kind::Kubeconfig && target_->context.empty() && global.server.empty()) {
-        // A kubeconfig that names no current context (e.g. only what `kai cluster kubeconfig
-        // --write` added to a new file) configures no cluster: the local one, as with none.
-        target_->kind = client::Target::Kind::Local;
-        target_->why = target_->kubeconfig_path + " sets no current-context";
-      }
-      if (target_->kind == client::Target::Kind::Local && !global.local && !global.server.empty() &&
-          req.env_cluster != "local") {
-        target_->kind = client::Target::Kind::Kubeconfig;  // --server with no kubeconfig
-        target_->why = "--server";
-      }
-    }
-    if (target_->kind == client::Target::Kind::Kubeconfig) {
-      kube::LoadRequest lr;
-      if (!in_cluster) {
-        lr.kubeconfig = global.kubeconfig;
-        lr.env_kubeconfig = req.env_kubeconfig;
-        lr.home = req.home;
-      }
-      lr.context = global.context;
-      lr.server = global.server;
-      lr.service_host = env("KUBERNETES_SERVICE_HOST");
-      lr.service_port = env("KUBERNETES_SERVICE_PORT");
-      kube::RestConfig rc = kube::load_rest_config(lr);
-      target_->context = rc.context;
-      target_->server = rc.server;
-      target_->ns = rc.ns;
-      rest_ = std::make_unique<kube::RestClient>(std::move(rc));
-    }
+    req.service_host = env("KUBERNETES_SERVICE_HOST");
+    req.service_port = env("KUBERNETES_SERVICE_PORT");
+    kube::ChosenTarget chosen = kube::choose_target(req);
+    target_ = std::make_unique<client::Target>(std::move(chosen.target));
+    if (chosen.rest) rest_ = std::make_unique<kube::RestClient>(std::move(*chosen.rest));
     if (target_->kind == client::Target::Kind::Local) {
       spdlog::info("target: local cluster in {} ({})", home(), target_->why);
     } else {

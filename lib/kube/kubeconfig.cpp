@@ -167,16 +167,24 @@ json merge_kubeconfigs(const std::vector<std::string>& files) {
   return merged;
 }
 
-RestConfig load_rest_config(const LoadRequest& req) {
+namespace {
+
+std::string join_files(const std::vector<std::string>& files) {
+  std::string out;
+  for (const auto& f : files) out += (out.empty() ? "" : ":") + f;
+  return out;
+}
+
+/// No kubeconfig file: --server alone, else the in-cluster config.
+RestConfig without_files(const LoadRequest& req) {
   RestConfig rc;
-  const auto files = kubeconfig_files(req);
-  if (files.empty() && !req.server.empty() && (req.service_host.empty() || req.service_port.empty())) {
+  if (!req.server.empty() && (req.service_host.empty() || req.service_port.empty())) {
     rc.server = req.server;  // --server alone: no credentials, as kubectl -s
     while (rc.server.size() > 1 && rc.server.back() == '/') rc.server.pop_back();
     rc.source = "--server";
     return rc;
   }
-  if (files.empty()) {
+  {
     if (req.service_host.empty() || req.service_port.empty()) {
       throw Error::invalid("no kubeconfig found ($KUBECONFIG, ~/.kube/config) and not running in a cluster");
     }
@@ -194,9 +202,12 @@ RestConfig load_rest_config(const LoadRequest& req) {
     while (!rc.token.empty() && (rc.token.back() == '\n' || rc.token.back() == '\r')) rc.token.pop_back();
     return rc;
   }
-  const json cfg = merge_kubeconfigs(files);
-  std::string files_text;
-  for (const auto& f : files) files_text += (files_text.empty() ? "" : ":") + f;
+}
+
+/// The context of merged kubeconfig files (merge_kubeconfigs), resolved.
+RestConfig from_merged(const json& cfg, const std::vector<std::string>& files, const LoadRequest& req) {
+  RestConfig rc;
+  const std::string files_text = join_files(files);
   const std::string ctx_name = req.context.empty() ? cfg["current-context"].get<std::string>() : req.context;
   if (ctx_name.empty()) throw Error::invalid(files_text + ": current-context is not set (use --context)");
   if (!cfg["contexts"].contains(ctx_name)) {
@@ -301,6 +312,56 @@ RestConfig load_rest_config(const LoadRequest& req) {
     throw Error::invalid(u_where + ".auth-provider: not supported by kai (use an exec credential plugin, e.g. kubelogin for OIDC)");
   }
   return rc;
+}
+
+}  // namespace
+
+RestConfig load_rest_config(const LoadRequest& req) {
+  const auto files = kubeconfig_files(req);
+  return files.empty() ? without_files(req) : from_merged(merge_kubeconfigs(files), files, req);
+}
+
+ChosenTarget choose_target(const TargetRequest& req) {
+  ChosenTarget c;
+  client::Target& t = c.target;
+  if (req.local || req.env_cluster == "local") {
+    t.why = req.local ? "--local" : "KAI_CLUSTER=local";
+    return c;
+  }
+  if (req.env_cluster == "in-cluster") {
+    // Opted into, not automatic: kai inside a pod with no kubeconfig keeps to the local cluster
+    // (CI jobs running in Kubernetes script against it).
+    LoadRequest lr = req;
+    lr.kubeconfig.clear();
+    lr.env_kubeconfig.clear();
+    lr.home.clear();
+    t.why = "KAI_CLUSTER=in-cluster";
+    c.rest = without_files(lr);
+  } else if (const auto files = kubeconfig_files(req); files.empty()) {
+    if (!req.context.empty()) throw Error::invalid("--context " + req.context + ": no kubeconfig found");
+    if (req.server.empty()) {
+      t.why = "no kubeconfig found";
+      return c;
+    }
+    t.why = "--server";
+    c.rest = without_files(req);
+  } else {
+    t.kubeconfig_path = files[0];
+    t.why = !req.kubeconfig.empty() ? "--kubeconfig " + files[0] : !req.env_kubeconfig.empty() ? "$KUBECONFIG" : "~/.kube/config";
+    const json merged = merge_kubeconfigs(files);
+    if (req.context.empty() && req.server.empty() && merged["current-context"].get<std::string>().empty()) {
+      // A kubeconfig that names no current context (e.g. only what `kai cluster kubeconfig
+      // --write` added to a new file) configures no cluster: the local one, as with none.
+      t.why = join_files(files) + " sets no current-context";
+      return c;
+    }
+    c.rest = from_merged(merged, files, req);
+  }
+  t.kind = client::Target::Kind::Kubeconfig;
+  t.context = c.rest->context;
+  t.server = c.rest->server;
+  t.ns = c.rest->ns;
+  return c;
 }
 
 }  // namespace kai::kube

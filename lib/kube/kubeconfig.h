@@ -11,6 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lib/client/target.h"
+
 namespace kai::kube {
 
 /// users[].user.exec: a credential plugin (client.authentication.k8s.io v1 or v1beta1).
@@ -82,5 +84,24 @@ nlohmann::json merge_kubeconfigs(const std::vector<std::string>& files);
 /// insecure cluster with a CA, exec without command/apiVersion or with a bad interactiveMode,
 /// and files that cannot be read.
 RestConfig load_rest_config(const LoadRequest& req);
+
+/// What decides the target beyond LoadRequest: --local and $KAI_CLUSTER ("local" forces the
+/// embedded cluster, "in-cluster" the pod's service account).
+struct TargetRequest : LoadRequest {
+  bool local = false;
+  std::string env_cluster;
+};
+
+struct ChosenTarget {
+  client::Target target;
+  std::optional<RestConfig> rest;  ///< for a Kubeconfig target
+};
+
+/// Decides which cluster a command talks to, reading the kubeconfig files once: --local or
+/// KAI_CLUSTER=local -> local; KAI_CLUSTER=in-cluster -> the service account; kubeconfig files
+/// (kubeconfig_files) -> their context (--context, else current-context; none set and no
+/// --server -> local); no files: --server -> that server, else local. Throws load_rest_config's
+/// errors, and `--context X: no kubeconfig found`.
+ChosenTarget choose_target(const TargetRequest& req);
 
 }  // namespace kai::kube

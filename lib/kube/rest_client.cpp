@@ -84,6 +84,16 @@ std::optional<int> retry_after(const HttpResponse& r) {
   }
 }
 
+/// The JSON body of an answer ({} when empty).
+json json_answer(const HttpResponse& resp, const std::string& method, const std::string& path_and_query) {
+  if (resp.body.empty()) return json::object();
+  try {
+    return json::parse(resp.body);
+  } catch (const std::exception& e) {
+    throw Error::unavailable("the server's answer to " + method + " " + path_and_query + " is not JSON: " + e.what());
+  }
+}
+
 }  // namespace
 
 std::string resource_path(const api::ResourceInfo& res, const std::string& ns, const std::string& name) {
@@ -293,13 +303,7 @@ std::vector<std::string> RestClient::auth_headers(bool refresh_exec) {
 
 json RestClient::call(const std::string& method, const std::string& path_and_query, const std::string& body,
                       const std::string& content_type) {
-  const HttpResponse resp = send(method, path_and_query, body, content_type, "application/json");
-  if (resp.body.empty()) return json::object();
-  try {
-    return json::parse(resp.body);
-  } catch (const std::exception& e) {
-    throw Error::unavailable("the server's answer to " + method + " " + path_and_query + " is not JSON: " + e.what());
-  }
+  return json_answer(send(method, path_and_query, body, content_type, "application/json"), method, path_and_query);
 }
 
 std::string RestClient::get_text(const std::string& path_and_query) {
@@ -307,7 +311,7 @@ std::string RestClient::get_text(const std::string& path_and_query) {
 }
 
 HttpResponse RestClient::send(const std::string& method, const std::string& path_and_query, const std::string& body,
-                              const std::string& content_type, const std::string& accept) {
+                              const std::string& content_type, const std::string& accept, long pass_status) {
   constexpr int kMaxRetries = 10;  // client-go's default
   bool refreshed = false;
   for (int attempt = 0;; ++attempt) {
@@ -346,7 +350,7 @@ HttpResponse RestClient::send(const std::string& method, const std::string& path
         continue;
       }
     }
-    if (resp.status < 200 || resp.status > 299) throw status_error(resp.status, resp.body);
+    if ((resp.status < 200 || resp.status > 299) && resp.status != pass_status) throw status_error(resp.status, resp.body);
     return resp;
   }
 }
@@ -378,18 +382,15 @@ std::vector<json> RestClient::list(const api::ResourceInfo& res, const client::L
   for (int page = 0;; ++page) {
     std::string q = query;
     if (!cont.empty()) q += (q.empty() ? "?" : "&") + std::string("continue=") + url_escape(cont);
-    json l;
-    try {
-      l = call("GET", resource_path(res, ns) + q);
-    } catch (const Error& e) {
-      // An expired continue token (410): the list starts again, as kubectl's pager does.
-      if (!cont.empty() && std::string(e.what()).find("(Expired)") != std::string::npos && page < 100) {
-        items.clear();
-        cont.clear();
-        continue;
-      }
-      throw;
+    const HttpResponse resp = send("GET", resource_path(res, ns) + q, "", "", "application/json", cont.empty() ? 0 : 410);
+    if (resp.status == 410) {
+      // An expired continue token: the list starts again, as kubectl's pager does.
+      if (page >= 100) throw status_error(resp.status, resp.body);
+      items.clear();
+      cont.clear();
+      continue;
     }
+    json l = json_answer(resp, "GET", resource_path(res, ns) + q);
     for (auto& it : l.value("items", json::array())) {
       it["apiVersion"] = res.api_version();
       it["kind"] = res.kind;

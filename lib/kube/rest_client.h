@@ -67,8 +67,9 @@ class RestClient : public client::ResourceClient {
 
  private:
   std::vector<std::string> auth_headers(bool refresh_exec);
+  /// Throws status_error for a non-2xx answer, except `pass_status` (returned like a 2xx).
   HttpResponse send(const std::string& method, const std::string& path_and_query, const std::string& body,
-                    const std::string& content_type, const std::string& accept);
+                    const std::string& content_type, const std::string& accept, long pass_status = 0);
   RestConfig cfg_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<HttpClient> http_exec_cert_;  ///< when an exec plugin returned a client certificate

@@ -555,9 +555,7 @@ ResourceTable resource_table(const api::ResourceInfo& res, const std::vector<jso
 json server_table(const api::ResourceInfo& res, const std::vector<json>& objs, const std::string& object_mode,
                   bool column_definitions, std::chrono::system_clock::time_point now) {
   const ResourceTable wide = resource_table(res, objs, true, now);
-  // The header without -o wide, for priorities (resource_table needs an object to name them).
-  static const json kProbe = json::object();
-  const ResourceTable narrow = resource_table(res, {kProbe}, false, now);
+  const ResourceTable narrow = resource_table(res, {}, false, now);  // the header without -o wide
   json cols = json::array();
   if (column_definitions) {
     for (std::size_t i = 0; i < wide.header.size(); ++i) {

@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -456,6 +457,41 @@ struct DryRun {
   json result;
 };
 
+/// Runs a write and wakes the reconcile loop and the watches; with dryRun=All inside a batch
+/// that is rolled back (admission and all run, nothing is stored). Returns the object to answer.
+json commit(minicluster::LocalCluster& lc, bool dry, const std::function<json()>& write) {
+  if (dry) {
+    try {
+      lc.batch([&] { throw DryRun{write()}; });
+    } catch (DryRun& d) {
+      return strip(std::move(d.result));
+    }
+  }
+  json out = write();
+  g_changes.notify();
+  return strip(std::move(out));
+}
+
+/// What a write may change (k8s-api.md §2.5): through /status only .status; through the main
+/// resource of a kind with the status subresource (Volcano's Job and Queue CRDs) all but .status.
+json scoped(const api::ResourceInfo& r, const std::string& sub, const json& cur, json next) {
+  if (sub == "status") {
+    json upd = cur;
+    upd["status"] = next.value("status", json::object());
+    upd["metadata"]["resourceVersion"] =
+        next["metadata"].value("resourceVersion", cur["metadata"].value("resourceVersion", std::string()));
+    return upd;
+  }
+  if (has_status(r) && !r.group.empty()) {
+    if (cur.contains("status")) {
+      next["status"] = cur["status"];
+    } else {
+      next.erase("status");
+    }
+  }
+  return next;
+}
+
 void reply_json(httplib::Response& res, int code, const json& body) {
   res.status = code;
   res.set_content(body.dump(), "application/json");
@@ -511,8 +547,6 @@ class Api {
     if (!t || !t->res) return send_status(res, 404, "NotFound", "the server could not find the requested resource");
     try {
       resource(req, res, *t);
-    } catch (const DryRun& d) {
-      reply_json(res, req.method == "POST" ? 201 : 200, strip(d.result));
     } catch (const Error& e) {
       send_error(res, e, t->res, t->name);
     } catch (const json::exception& e) {
@@ -582,11 +616,7 @@ class Api {
       if (md.contains("resourceVersion") && !md["resourceVersion"].get<std::string>().empty()) {
         throw Error::usage("resourceVersion should not be set on objects to be created");
       }
-      json out;
-      if (dry) lc.batch([&] { throw DryRun{lc.create(r, std::move(body))}; });
-      out = lc.create(r, std::move(body));
-      g_changes.notify();
-      return reply_json(res, 201, strip(out));
+      return reply_json(res, 201, commit(lc, dry, [&] { return lc.create(r, std::move(body)); }));
     }
     if (t.name.empty()) return send_status(res, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
     if (req.method == "PUT") {
@@ -596,20 +626,8 @@ class Api {
                            ") does not match the name on the URL (" + t.name + ")");
       }
       if (r.namespaced) body["metadata"]["namespace"] = ns;
-      json cur = lc.get(r, ns, t.name);
-      if (t.sub == "status") {
-        json upd = cur;
-        upd["status"] = body.value("status", json::object());
-        upd["metadata"]["resourceVersion"] = body["metadata"].value("resourceVersion", cur["metadata"]["resourceVersion"].get<std::string>());
-        body = upd;
-      } else if (has_status(r) && !r.group.empty()) {
-        body["status"] = cur.value("status", json());  // the main resource ignores status changes
-        if (body["status"].is_null()) body.erase("status");
-      }
-      if (dry) lc.batch([&] { throw DryRun{lc.update(r, std::move(body))}; });
-      json out = lc.update(r, std::move(body));
-      g_changes.notify();
-      return reply_json(res, 200, strip(out));
+      json next = scoped(r, t.sub, lc.get(r, ns, t.name), std::move(body));
+      return reply_json(res, 200, commit(lc, dry, [&] { return lc.update(r, std::move(next)); }));
     }
     if (req.method == "PATCH") {
       const std::string ct = req.get_header_value("Content-Type").substr(0, req.get_header_value("Content-Type").find(';'));
@@ -633,24 +651,12 @@ class Api {
                            "application/json-patch+json, application/merge-patch+json" +
                                std::string(r.group.empty() ? ", application/strategic-merge-patch+json" : ""));
       }
-      if (t.sub == "status") {
-        json upd = cur;
-        upd["status"] = next.value("status", json::object());
-        next = upd;
-      } else if (has_status(r) && !r.group.empty()) {
-        if (cur.contains("status")) next["status"] = cur["status"]; else next.erase("status");
-      }
       next["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"];
-      if (dry) lc.batch([&] { throw DryRun{lc.update(r, std::move(next))}; });
-      json out = lc.update(r, std::move(next));
-      g_changes.notify();
-      return reply_json(res, 200, strip(out));
+      next = scoped(r, t.sub, cur, std::move(next));
+      return reply_json(res, 200, commit(lc, dry, [&] { return lc.update(r, std::move(next)); }));
     }
     if (req.method == "DELETE") {
-      if (dry) lc.batch([&] { throw DryRun{lc.remove(r, ns, t.name)}; });
-      json out = lc.remove(r, ns, t.name);
-      g_changes.notify();
-      return reply_json(res, 200, strip(out));
+      return reply_json(res, 200, commit(lc, dry, [&] { return lc.remove(r, ns, t.name); }));
     }
     send_status(res, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   }

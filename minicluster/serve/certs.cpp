@@ -1,11 +1,7 @@
 #include "minicluster/serve/certs.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -17,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "lib/api/error.h"
+#include "minicluster/runtime_sys.h"
 
 namespace kai::serve {
 namespace {
@@ -37,20 +34,7 @@ using Cert = std::unique_ptr<X509, CertFree>;
 /// Writes a file with mode 0600 (made so, never widened), replacing it atomically.
 void write_private(const fs::path& p, const std::string& data) {
   const fs::path tmp = p.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail("cannot write " + tmp.string() + ": " + std::strerror(errno));
-  std::size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      fail("cannot write " + tmp.string() + ": " + std::strerror(errno));
-    }
-    off += static_cast<std::size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
+  minicluster::runtime::detail::write_file(tmp, data, 0600);
   std::error_code ec;
   fs::rename(tmp, p, ec);
   if (ec) fail("cannot write " + p.string() + ": " + ec.message());
