@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lib/scheduler/resource.h"
 #include "lib/scheduler/scheduler.h"
 
 namespace kai::scheduler {
@@ -49,6 +50,13 @@ struct PluginCtx {
   bool enabled(const std::string& key) const { return option == nullptr || option->enabled(key); }
 };
 
+/// A queue's place in the cluster as proportion (or capacity) computes it (Volcano's queueAttr).
+struct QueueShare {
+  std::string plugin;  ///< who answered (Session::queue_share fills it)
+  Resource deserved, allocated;
+  double share = 0;  ///< max over deserved's dimensions of allocated / deserved
+};
+
 class Plugin {
  public:
   virtual ~Plugin() = default;
@@ -56,6 +64,12 @@ class Plugin {
   virtual void on_session_open(Session& s, const PluginCtx& self) = 0;
   /// Writes what the plugin decides at the end of the session (gang: PodGroup conditions).
   virtual void on_session_close(Session& s) { (void)s; }
+  /// What a plugin that divides the cluster among queues knows of queue `q` (model index), read
+  /// after on_session_open by `kai job explain`; nullopt from plugins that keep no such state.
+  virtual std::optional<QueueShare> queue_share(int q) const {
+    (void)q;
+    return std::nullopt;
+  }
 };
 
 using PluginBuilder = std::function<std::unique_ptr<Plugin>(const PluginArgs&)>;
@@ -77,8 +91,8 @@ class Registry {
   std::vector<std::pair<std::string, ActionFn>> actions_;
 };
 
-/// Registers every action (enqueue, allocate, backfill) and plugin (gang, priority, conformance,
-/// drf, proportion, overcommit, predicates, nodeorder, binpack, sla) kai implements.
+/// Registers every action (enqueue, allocate, backfill, preempt, reclaim) and plugin (gang, priority, conformance,
+/// drf, proportion, capacity, overcommit, predicates, nodeorder, binpack, sla) kai implements.
 void register_builtins(Registry& r);
 /// The registry with the builtins, built on first use and never changed afterwards.
 const Registry& builtin_registry();
@@ -94,6 +108,7 @@ std::unique_ptr<Plugin> make_priority(const PluginArgs& args);
 std::unique_ptr<Plugin> make_conformance(const PluginArgs& args);
 std::unique_ptr<Plugin> make_drf(const PluginArgs& args);
 std::unique_ptr<Plugin> make_proportion(const PluginArgs& args);
+std::unique_ptr<Plugin> make_capacity(const PluginArgs& args);
 std::unique_ptr<Plugin> make_overcommit(const PluginArgs& args);
 std::unique_ptr<Plugin> make_predicates(const PluginArgs& args);
 std::unique_ptr<Plugin> make_nodeorder(const PluginArgs& args);
@@ -102,5 +117,7 @@ std::unique_ptr<Plugin> make_sla(const PluginArgs& args);
 void run_enqueue(Session& s);
 void run_allocate(Session& s);
 void run_backfill(Session& s);
+void run_preempt(Session& s);
+void run_reclaim(Session& s);
 
 }  // namespace kai::scheduler

@@ -87,11 +87,14 @@ void register_builtins(Registry& r) {
   r.add_action("enqueue", run_enqueue);
   r.add_action("allocate", run_allocate);
   r.add_action("backfill", run_backfill);
+  r.add_action("preempt", run_preempt);
+  r.add_action("reclaim", run_reclaim);
   r.add_plugin("gang", make_gang);
   r.add_plugin("priority", make_priority);
   r.add_plugin("conformance", make_conformance);
   r.add_plugin("drf", make_drf);
   r.add_plugin("proportion", make_proportion);
+  r.add_plugin("capacity", make_capacity);
   r.add_plugin("overcommit", make_overcommit);
   r.add_plugin("predicates", make_predicates);
   r.add_plugin("nodeorder", make_nodeorder);
@@ -109,13 +112,13 @@ const Registry& builtin_registry() {
 }
 
 bool volcano_action_not_supported(const std::string& name) {
-  static const std::vector<std::string> names = {"preempt", "reclaim", "gangpreempt", "gangreclaim", "shuffle"};
+  static const std::vector<std::string> names = {"gangpreempt", "gangreclaim", "shuffle"};
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
 bool volcano_plugin_not_supported(const std::string& name) {
   static const std::vector<std::string> names = {
-      "capacity", "deviceshare", "resource-strategy-fit", "tdm", "task-topology", "numaaware", "cdp", "rescheduling",
+      "deviceshare", "resource-strategy-fit", "tdm", "task-topology", "numaaware", "cdp", "rescheduling",
       "usage", "pdb", "nodegroup", "network-topology-aware", "extender", "resourcequota"};
   return std::find(names.begin(), names.end(), name) != names.end();
 }

@@ -72,14 +72,6 @@ bool JobState::check_task_pipelined() const {
   return true;
 }
 
-bool JobState::check_task_starving() const {
-  if (min_available < min_task_total) return true;
-  for (const auto& r : roles) {
-    if (allocated_or_succeeded(r.count) + r.count[idx(TaskStatus::Pipelined)] < r.min) return true;
-  }
-  return false;
-}
-
 void JobState::add_fit_errors(int t, int role, FitErrors fe) {
   if (failed_roles.size() < roles.size()) failed_roles.resize(roles.size(), 0);
   failed_roles[static_cast<std::size_t>(role)] = 1;
@@ -134,6 +126,7 @@ void Session::build_state() {
     if (t.node >= 0 && !terminated(t.status)) used[static_cast<std::size_t>(t.node)].add(t.request);
   }
   std::vector<int> node_of_model(model_nodes, -1);
+  nodes.reserve(model_nodes);
   total_resource = model.empty_resource();
   for (std::size_t i = 0; i < model_nodes; ++i) {
     const ModelNode& mn = model.nodes[i];
@@ -152,6 +145,7 @@ void Session::build_state() {
   node_cache_.assign(nodes.size(), NodeCache{});
 
   job_of_model.assign(model.jobs.size(), -1);
+  jobs.reserve(model.jobs.size());  // JobState is large: no reallocation moves
   for (std::size_t i = 0; i < model.jobs.size(); ++i) {
     const ModelJob& mj = model.jobs[i];
     if (mj.queue_index < 0) continue;  // sim-session.md item 5: left out, phase unchanged
@@ -339,34 +333,37 @@ bool votes(const Fns& fns, int j) {
 
 template <class Fns>
 std::optional<std::vector<int>> victims_of(const Fns& fns, int preemptor, const std::vector<int>& candidates) {
-  std::optional<std::vector<int>> victims;
-  int tier = fns.empty() ? 0 : fns.front().tier;
-  bool tier_empty = false;
-  for (std::size_t i = 0; i < fns.size(); ++i) {
-    const auto& f = fns[i];
-    if (f.tier != tier) {
-      if (victims || tier_empty) return victims;
-      tier = f.tier;
-    }
-    if (tier_empty) continue;
-    auto [cands, vote] = f.fn(preemptor, candidates);
-    if (vote == kAbstain) continue;
-    if (cands.empty()) {
-      // An empty set from any plugin: no victims in this tier, and this tier decides.
-      victims = std::vector<int>{};
-      tier_empty = true;
-      continue;
-    }
-    if (!victims) {
-      victims = std::move(cands);
-    } else {
+  // Volcano's Session.Preemptable/Reclaimable, Go nil slices included: `victims` empty is nil.
+  // An empty answer ends the tier with nil; a tier ending with victims decides. Once some plugin
+  // has answered (init), later answers only intersect, so a nil stays nil in later tiers; an
+  // empty first answer leaves init unset and the next tier starts afresh.
+  std::vector<int> victims;
+  bool init = false;
+  std::size_t i = 0;
+  while (i < fns.size()) {
+    const int tier = fns[i].tier;
+    for (; i < fns.size() && fns[i].tier == tier; ++i) {
+      auto [cands, vote] = fns[i].fn(preemptor, candidates);
+      if (vote == kAbstain) continue;
+      if (cands.empty()) {
+        victims.clear();
+        while (i + 1 < fns.size() && fns[i + 1].tier == tier) ++i;  // break out of the tier
+        continue;
+      }
+      if (!init) {
+        victims = std::move(cands);
+        init = true;
+        continue;
+      }
       std::vector<int> both;
-      for (int v : *victims) {
+      for (int v : victims) {
         if (std::find(cands.begin(), cands.end(), v) != cands.end()) both.push_back(v);
       }
       victims = std::move(both);
     }
+    if (!victims.empty()) return victims;
   }
+  if (!init) return std::nullopt;
   return victims;
 }
 
@@ -764,6 +761,20 @@ int Session::best_node(int t, SearchMode mode) {
   return -1;
 }
 
+std::vector<int> Session::sorted_feasible(int t) {
+  std::vector<int> out = feasible_;
+  std::vector<double> scores(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) scores[i] = cached_score(t, out[i], *feasible_evals_[i]);
+  batch_node_order(t, out, scores);
+  std::vector<std::size_t> order(out.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&scores](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+  std::vector<int> sorted;
+  sorted.reserve(out.size());
+  for (std::size_t i : order) sorted.push_back(out[i]);
+  return sorted;
+}
+
 // ---- life ----
 
 void Session::open(const Registry& registry) {
@@ -821,6 +832,16 @@ std::pair<std::string, std::string> Session::task_scheduling_reason(int j, int t
     default:
       return {status_name(status), js.job_fit_errors};
   }
+}
+
+std::optional<QueueShare> Session::queue_share(int q) const {
+  for (const auto& p : plugins_) {
+    if (auto share = p.plugin->queue_share(q)) {
+      share->plugin = p.ctx.name;
+      return share;
+    }
+  }
+  return std::nullopt;
 }
 
 std::string Session::job_fit_error(int j) const {
@@ -1000,8 +1021,11 @@ void Statement::commit() {
   ops_.clear();
 }
 
-void Statement::discard() {
-  for (auto it = ops_.rbegin(); it != ops_.rend(); ++it) {
+void Statement::discard() { discard_from(0); }
+
+void Statement::discard_from(std::size_t mark) {
+  if (mark >= ops_.size()) return;
+  for (auto it = ops_.rbegin(); it != ops_.rend() - static_cast<std::ptrdiff_t>(mark); ++it) {
     TaskState& ts = s_.task(it->task);
     ts.has_last_tx = true;
     ts.last_status = ts.status;
@@ -1016,7 +1040,7 @@ void Statement::discard() {
         break;
     }
   }
-  ops_.clear();
+  ops_.erase(ops_.begin() + static_cast<std::ptrdiff_t>(mark), ops_.end());
 }
 
 void Statement::unallocate(int t) {

@@ -105,7 +105,6 @@ struct JobState {
   bool check_task_valid() const;
   bool check_task_ready() const;
   bool check_task_pipelined() const;
-  bool check_task_starving() const;
   /// Records why a task fit no node (NodesFitErrors) and marks its role failed.
   void add_fit_errors(int task, int role, FitErrors fe);
   /// Volcano's TaskHasFitErrors: another task of this (named) role already fit no node.
@@ -255,6 +254,9 @@ class Session {
   /// resources; the best scored node of the first non-empty gradient (the first tried among
   /// equals); -1 when none. For backfill every such node is a candidate.
   int best_node(int t, SearchMode mode);
+  /// Volcano's PrioritizeNodes then SortNodes (preempt): the nodes the last predicate_nodes found,
+  /// the best score first, equals in the order tried.
+  std::vector<int> sorted_feasible(int t);
   /// predicate_nodes then best_node, in one pass over the nodes when every batch score is the
   /// same for all nodes (the common case: it is then a constant). -1 when no node fits.
   int find_node(int t, SearchMode mode, FitErrors* errors);
@@ -273,9 +275,17 @@ class Session {
   void run_action(const std::string& name, const Registry& registry);
   /// Plugins' on_session_close, then PodGroup phases, events and the result.
   SessionResult close();
+  /// The binds dispatched so far as (task, session node), in dispatch order, and the committed
+  /// evictions: what close() reports, for callers that skip close()'s PodGroup and event work
+  /// (`kai sim run` runs thousands of sessions and reads only the decisions).
+  const std::vector<std::pair<int, int>>& binds() const { return binds_; }
+  const std::vector<int>& evictions() const { return evictions_; }
 
   /// Volcano's JobInfo.FitError(): why the job's tasks wait.
   std::string job_fit_error(int j) const;
+  /// The first plugin, in tier order, that keeps a share of queue `q` (proportion), with its
+  /// name; nullopt when none does. Read-only (`kai job explain`).
+  std::optional<QueueShare> queue_share(int q) const;
   /// Volcano's TaskSchedulingReason: (reason, message) of a task's PodScheduled condition.
   std::pair<std::string, std::string> task_scheduling_reason(int j, int t) const;
 
@@ -359,6 +369,9 @@ class Statement {
   void evict(int t);
   void commit();
   void discard();
+  /// Discards the operations after the first `mark` (preempt and reclaim undo the evictions made
+  /// on a node that did not take the preemptor after all).
+  void discard_from(std::size_t mark);
   bool empty() const { return ops_.empty(); }
   std::size_t size() const { return ops_.size(); }
 

@@ -78,9 +78,10 @@ TEST_CASE("configuration errors name the file and the field") {
     CHECK(error_of("actions: \"enqueue, frobnicate\"\n") == "conf.yaml: actions: failed to find Action frobnicate");
   }
   SECTION("Volcano actions kai does not have yet") {
-    CHECK(error_of("actions: \"enqueue, allocate, preempt\"\n") ==
-          "conf.yaml: actions: action \"preempt\" is not supported yet");
-    CHECK(error_of("actions: reclaim\n") == "conf.yaml: actions: action \"reclaim\" is not supported yet");
+    CHECK(error_of("actions: \"enqueue, allocate, gangpreempt\"\n") ==
+          "conf.yaml: actions: action \"gangpreempt\" is not supported yet");
+    CHECK(error_of("actions: shuffle\n") == "conf.yaml: actions: action \"shuffle\" is not supported yet");
+    CHECK(parse_config("actions: \"enqueue, allocate, preempt, reclaim, backfill\"\n", "c").actions.size() == 5);
   }
   SECTION("missing or mistyped actions") {
     CHECK(error_of("tiers: []\n").find("conf.yaml: actions: Required value") == 0);
@@ -92,14 +93,27 @@ TEST_CASE("configuration errors name the file and the field") {
           "conf.yaml: tiers[0].plugins[1].name: unknown plugin \"prioritty\"; did you mean \"priority\"?");
   }
   SECTION("Volcano plugins kai does not have yet") {
-    CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: capacity\n") ==
-          "conf.yaml: tiers[0].plugins[0].name: plugin \"capacity\" is not supported yet");
+    CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: deviceshare\n") ==
+          "conf.yaml: tiers[0].plugins[0].name: plugin \"deviceshare\" is not supported yet");
   }
   SECTION("drf with hierarchy and proportion conflict") {
     CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n  - name: proportion\n") ==
-          "conf.yaml: tiers: proportion and drf with hierarchy enabled conflicts");
+          "conf.yaml: tiers[0]: proportion and drf with hierarchy enabled conflicts");
+    // Volcano checks each tier on its own: in different tiers they do not conflict.
+    CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: proportion\n- plugins:\n  - name: drf\n"
+                   "    enableHierarchy: true\n") ==
+          "conf.yaml: tiers[1].plugins[0].enableHierarchy: drf with hierarchy (hDRF) is not supported yet");
     CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n") ==
           "conf.yaml: tiers[0].plugins[0].enableHierarchy: drf with hierarchy (hDRF) is not supported yet");
+  }
+  SECTION("capacity takes enableHierarchy and an integer ancestorReclaimLevel") {
+    CHECK_NOTHROW(kai::scheduler::parse_config(
+        "actions: enqueue, allocate\ntiers:\n- plugins:\n  - name: capacity\n    enableHierarchy: true\n"
+        "    arguments:\n      ancestorReclaimLevel: 1\n",
+        "conf.yaml"));
+    CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: capacity\n    arguments:\n"
+                   "      ancestorReclaimLevel: one\n") ==
+          "conf.yaml: tiers[0].plugins[0].arguments[ancestorReclaimLevel]: expected an integer, got \"one\"");
   }
   SECTION("switches are Volcano's exact keys and booleans") {
     CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: gang\n    enableJobOrdr: false\n") ==

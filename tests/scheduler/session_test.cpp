@@ -118,7 +118,7 @@ TEST_CASE("JobStarving: the first tier with a function decides, none means not s
   CHECK(b.s.job_starving(j));
 }
 
-TEST_CASE("victims: intersection within a tier, an empty set ends it, the first deciding tier wins") {
+TEST_CASE("victims: intersection within a tier, an empty set ends it, the first tier with victims wins") {
   Bare b;
   const int preemptor = b.open.task("a-0");
   const std::vector<int> candidates = {10, 11, 12};
@@ -128,10 +128,19 @@ TEST_CASE("victims: intersection within a tier, an empty set ends it, the first 
   b.s.add_preemptable_fn(b.ctx(0), [](int, const std::vector<int>&) { return std::pair{std::vector<int>{11, 12}, kPermit}; });
   b.s.add_preemptable_fn(b.ctx(1), [](int, const std::vector<int>&) { return std::pair{std::vector<int>{12}, kPermit}; });
   CHECK(b.s.preemptable(preemptor, candidates) == std::vector<int>{11});
+  // Volcano's nil: the first plugin to answer says "none", so the tier ends without victims and
+  // the next tier decides afresh (why Volcano's Helm configuration turns drf's enablePreemptable off).
   Bare e;
   e.s.add_reclaimable_fn(e.ctx(0), [](int, const std::vector<int>&) { return std::pair{std::vector<int>{}, kPermit}; });
+  e.s.add_reclaimable_fn(e.ctx(0), [](int, const std::vector<int>& c) { return std::pair{c, kPermit}; });
   e.s.add_reclaimable_fn(e.ctx(1), [](int, const std::vector<int>& c) { return std::pair{c, kPermit}; });
-  CHECK(e.s.reclaimable(preemptor, candidates) == std::vector<int>{});
+  CHECK(e.s.reclaimable(preemptor, candidates) == candidates);
+  // A plugin that answered with victims before the empty answer: nothing in any later tier.
+  Bare f;
+  f.s.add_reclaimable_fn(f.ctx(0), [](int, const std::vector<int>&) { return std::pair{std::vector<int>{10}, kPermit}; });
+  f.s.add_reclaimable_fn(f.ctx(0), [](int, const std::vector<int>&) { return std::pair{std::vector<int>{11}, kPermit}; });
+  f.s.add_reclaimable_fn(f.ctx(1), [](int, const std::vector<int>& c) { return std::pair{c, kPermit}; });
+  CHECK(f.s.reclaimable(preemptor, candidates) == std::vector<int>{});
 }
 
 TEST_CASE("a switch set to false keeps the callback out") {

@@ -53,7 +53,8 @@ class Gang : public Plugin {
     s.add_job_pipelined_fn(p, [&s](int j) {
       return s.job(j).check_task_pipelined() && s.job(j).is_pipelined() ? kPermit : kReject;
     });
-    s.add_job_starving_fn(p, [&s](int j) { return s.job(j).check_task_starving() && s.job(j).is_starving(); });
+    // Volcano: in preemption only the job's minAvailable counts, not minTaskMember.
+    s.add_job_starving_fn(p, [&s](int j) { return s.job(j).is_starving(); });
   }
 
   void on_session_close(Session& s) override {

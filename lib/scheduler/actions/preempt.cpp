@@ -1,0 +1,131 @@
+// preempt (actions/preempt/preempt.go): jobs that are starving (not enough ready and pipelined
+// tasks) take resources from lower jobs of their own queue. Per queue, per starving job (job
+// order), per pending task (task order): on the best-scored nodes the task's predicates pass,
+// victims are the node's Bound/Running preemptable tasks of other jobs of the same queue that
+// every tier's Preemptable functions allow; they are evicted lowest first until the task fits
+// FutureIdle and its queue allows it, and the task is pipelined there. The job's evictions are
+// committed only when the job is then pipelined. A second phase lets a job's pending tasks evict
+// its own lower-priority running tasks (committed per task).
+//
+// Where kai differs: queues are visited in queue order (Volcano ranges over a Go map), and the
+// evictions made on a node that then cannot take the preemptor are undone before the next node.
+// The topology-aware arguments (enableTopologyAwarePreemption, ...) are not implemented.
+
+#include <functional>
+#include <memory>
+
+#include "lib/scheduler/actions/heap.h"
+#include "lib/scheduler/actions/victims.h"
+#include "lib/scheduler/plugin.h"
+#include "lib/scheduler/session.h"
+
+namespace kai::scheduler {
+namespace {
+
+using VictimFilter = std::function<bool(int victim)>;
+
+/// Volcano's PreemptableStatus and the empty-request rule shared by both phases.
+bool running_with_request(const Session& s, int v) {
+  const TaskStatus st = s.task(v).status;
+  return (st == TaskStatus::Bound || st == TaskStatus::Running) && !s.mtask(v).request.is_empty();
+}
+
+/// Volcano's preempt(): true when the preemptor was pipelined on some node.
+bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<std::vector<int>>& on_node,
+                  const VictimFilter& filter) {
+  const int q = s.job(s.task(preemptor).job).queue;
+  if (s.predicate_nodes(preemptor, SearchMode::Backfill, nullptr) == 0) return false;
+  auto fits = [&](int n) { return s.allocatable(q, preemptor) && s.fits_future_idle(preemptor, n); };
+  for (int n : s.sorted_feasible(preemptor)) {
+    std::vector<int> preemptees;
+    for (int v : on_node[static_cast<std::size_t>(n)]) {
+      if (s.task(v).node == n && filter(v)) preemptees.push_back(v);
+    }
+    const std::vector<int> victims = s.preemptable(preemptor, preemptees).value_or(std::vector<int>{});
+    if (!victims_free_enough(s, preemptor, n, victims)) continue;
+    const std::size_t mark = stmt.size();
+    Heap heap = victim_heap(s, preemptor, victims);
+    while (!heap.empty() && !fits(n)) stmt.evict(heap.pop());
+    if (fits(n)) {
+      stmt.pipeline(preemptor, n);
+      return true;
+    }
+    stmt.discard_from(mark);
+  }
+  return false;
+}
+
+/// The pending tasks of a job that may preempt, in task order.
+std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {
+  auto heap = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
+  for (int t : s.job(j).tasks) {
+    if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never) heap->push(t);
+  }
+  return heap;
+}
+
+}  // namespace
+
+void run_preempt(Session& s) {
+  const auto on_node = tasks_by_node(s);
+  std::vector<int> queue_order;
+  std::vector<char> seen(s.model.queues.size(), 0);
+  std::vector<std::unique_ptr<Heap>> starving(s.model.queues.size());
+  std::vector<std::unique_ptr<Heap>> tasks(s.jobs.size());
+  std::vector<int> under_request;
+  for (std::size_t ji = 0; ji < s.jobs.size(); ++ji) {
+    const int j = static_cast<int>(ji);
+    const JobState& js = s.job(j);
+    if (js.is_pending() || s.job_valid(j)) continue;
+    const auto q = static_cast<std::size_t>(js.queue);
+    if (!seen[q]) {
+      seen[q] = 1;
+      queue_order.push_back(js.queue);
+    }
+    if (!s.job_starving(j)) continue;
+    if (!starving[q]) starving[q] = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });
+    starving[q]->push(j);
+    under_request.push_back(j);
+    tasks[ji] = pending_preemptors(s, j);
+  }
+  std::stable_sort(queue_order.begin(), queue_order.end(), [&s](int l, int r) { return s.queue_order_less(l, r); });
+
+  for (int q : queue_order) {
+    // Between jobs of the queue.
+    Heap* jobs = starving[static_cast<std::size_t>(q)].get();
+    while (jobs != nullptr && !jobs->empty()) {
+      const int j = jobs->pop();
+      Heap& pending = *tasks[static_cast<std::size_t>(j)];
+      Statement stmt(s);
+      bool assigned = false;
+      while (s.job_starving(j) && !pending.empty()) {
+        const int t = pending.pop();
+        const VictimFilter other_jobs = [&s, j, q](int v) {
+          const int vj = s.task(v).job;
+          return running_with_request(s, v) && s.mtask(v).preemptable && vj >= 0 && vj != j && s.job(vj).queue == q;
+        };
+        if (preempt_task(s, stmt, t, on_node, other_jobs)) assigned = true;
+      }
+      if (!s.job_pipelined(j)) {
+        stmt.discard();
+        continue;
+      }
+      stmt.commit();
+      if (assigned) jobs->push(j);
+    }
+    // Between tasks of one job: a pending task may evict the job's own lower tasks.
+    for (int j : under_request) {
+      auto pending = pending_preemptors(s, j);
+      while (!pending->empty()) {
+        const int t = pending->pop();
+        const VictimFilter same_job = [&s, j](int v) { return running_with_request(s, v) && s.task(v).job == j; };
+        Statement stmt(s);
+        const bool assigned = preempt_task(s, stmt, t, on_node, same_job);
+        stmt.commit();
+        if (!assigned) break;
+      }
+    }
+  }
+}
+
+}  // namespace kai::scheduler

@@ -1,0 +1,27 @@
+#pragma once
+// What preempt and reclaim share (Volcano's preempt.go, reclaim.go, util.ValidateVictims and
+// Session.BuildVictimsPriorityQueue): the running tasks of each node, the check that victims free
+// enough, and the order victims are evicted in.
+
+#include <vector>
+
+#include "lib/scheduler/actions/heap.h"
+#include "lib/scheduler/session.h"
+
+namespace kai::scheduler {
+
+/// The tasks on each session node when the action starts (index: session node). An action reads
+/// a task's current status and node before using it: victims become Releasing, preemptors join
+/// nodes as Pipelined.
+std::vector<std::vector<int>> tasks_by_node(const Session& s);
+
+/// Volcano's ValidateVictims: some victim, and the node's FutureIdle plus every victim's request
+/// covers the preemptor's request.
+bool victims_free_enough(const Session& s, int preemptor, int n, const std::vector<int>& victims);
+
+/// Volcano's victims priority queue: within a job the task that task order puts last goes first;
+/// across queues (neither the preemptor's) the newer queue's task goes first; otherwise the task
+/// of the job that job order puts last goes first.
+Heap victim_heap(const Session& s, int preemptor, const std::vector<int>& victims);
+
+}  // namespace kai::scheduler
