@@ -127,6 +127,7 @@ void build_app(CLI::App& app, Context& ctx) {
   add_resource_commands(app, ctx);
   add_cluster_commands(app, ctx);
   add_sim_commands(app, ctx);
+  add_explain_commands(app, ctx);
   add_meta_commands(app, ctx);
   add_internal_commands(app, ctx);
   help_when_bare(app, ctx);

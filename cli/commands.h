@@ -33,6 +33,10 @@ void add_sim_commands(CLI::App& root, Context& ctx);
 void add_meta_commands(CLI::App& root, Context& ctx);
 /// `kai job logs` and `kai job wait`, added to the `job` group.
 void add_job_runtime_commands(CLI::App& job, Context& ctx);
+/// `kai job explain`, added to the `job` group, and the `kai explain pod|podgroup` group
+/// (cli/explain_cmd.cpp).
+void add_job_explain_command(CLI::App& job, Context& ctx);
+void add_explain_commands(CLI::App& root, Context& ctx);
 /// Hidden commands kai runs itself (`__supervise`).
 void add_internal_commands(CLI::App& root, Context& ctx);
 

@@ -353,6 +353,7 @@ void add_job_commands(CLI::App& root, Context& ctx) {
   }
 
   add_job_runtime_commands(*job, ctx);
+  add_job_explain_command(*job, ctx);
 }
 
 }  // namespace kai::cli

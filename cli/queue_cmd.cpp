@@ -26,8 +26,17 @@ std::vector<json> all_podgroups(Context& ctx) {
   return ctx.client().list(api::podgroups(), lo);
 }
 
-void print_queues(Context& ctx, const std::vector<json>& queues, bool single) {
+void print_queues(Context& ctx, const std::vector<json>& queues, bool single, bool tree = false) {
   auto spec = ctx.output_spec();
+  if (tree) {
+    if (spec.format != output::Format::Table) throw Error::usage("--tree prints a table; it cannot be combined with -o");
+    if (queues.empty()) {
+      ctx.err << "No resources found\n";
+      return;
+    }
+    ctx.out << output::queue_tree(queues);
+    return;
+  }
   if (spec.format == output::Format::Table) {
     if (queues.empty()) {
       ctx.err << "No resources found\n";
@@ -44,7 +53,29 @@ struct CreateOptions {
   int weight = 1;
   std::string state = "Open";
   std::string parent;
+  std::string deserved, guarantee, capability;  ///< NAME=QUANTITY[,NAME=QUANTITY...]
 };
+
+/// `cpu=4,memory=8Gi,nvidia.com/gpu=2` as a ResourceList; quantities are checked by admission
+/// (with the field path), the shape here.
+json resource_list_flag(const std::string& flag, const std::string& value) {
+  json out = json::object();
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    const std::size_t comma = value.find(',', start);
+    const std::string item = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const std::size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
+      throw Error::usage(flag + " " + value + ": expected NAME=QUANTITY pairs separated by commas, such as cpu=4,memory=8Gi");
+    }
+    const std::string key = item.substr(0, eq);
+    if (out.contains(key)) throw Error::usage(flag + " " + value + ": " + key + " is given twice");
+    out[key] = item.substr(eq + 1);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
 
 void create_queue(Context& ctx, const CreateOptions& o) {
   const std::string name = queue_name(o.name, o.name_flag, "queue name must be specified (give NAME or --name)");
@@ -57,6 +88,9 @@ void create_queue(Context& ctx, const CreateOptions& o) {
             {"spec", {{"weight", o.weight}}},
             {"status", {{"state", o.state}}}};
   if (!o.parent.empty()) q["spec"]["parent"] = o.parent;
+  if (!o.deserved.empty()) q["spec"]["deserved"] = resource_list_flag("--deserved", o.deserved);
+  if (!o.guarantee.empty()) q["spec"]["guarantee"] = {{"resource", resource_list_flag("--guarantee", o.guarantee)}};
+  if (!o.capability.empty()) q["spec"]["capability"] = resource_list_flag("--capability", o.capability);
   json created = ctx.writer().create(kQueues, q);
   auto spec = ctx.output_spec();
   if (spec.format != output::Format::Table) {
@@ -127,6 +161,16 @@ void add_queue_commands(CLI::App& root, Context& ctx) {
   create->add_option("-w,--weight", co->weight, "the weight of the queue")->capture_default_str()->check(CLI::Range(1, 65535));
   create->add_option("-S,--state", co->state, "the state of queue: Open or Closed")->capture_default_str();
   create->add_option("--parent", co->parent, "the parent queue (hierarchical queues; default root)")->type_name("QUEUE");
+  create->add_option("--deserved", co->deserved,
+                     "resources the queue is entitled to and may reclaim (capacity plugin), e.g. "
+                     "cpu=4,memory=8Gi,nvidia.com/gpu=2")
+      ->type_name("RESOURCES");
+  create->add_option("--guarantee", co->guarantee,
+                     "resources reserved for the queue, kept from every other queue; each must be <= --deserved")
+      ->type_name("RESOURCES");
+  create->add_option("--capability", co->capability,
+                     "the queue's hard limit; an unset cpu or memory is unlimited; each must be >= --deserved")
+      ->type_name("RESOURCES");
   create->callback([&ctx, co] { create_queue(ctx, *co); });
 
   auto get_name = std::make_shared<std::string>();
@@ -139,9 +183,13 @@ void add_queue_commands(CLI::App& root, Context& ctx) {
     print_queues(ctx, {ctx.client().get(kQueues, "", n)}, true);
   });
 
+  auto tree = std::make_shared<bool>(false);
   auto* list = queue->add_subcommand("list", "List queues with their PodGroup counts (vcctl's columns)");
   list->alias("ls");
-  list->callback([&ctx] { print_queues(ctx, ctx.client().list(kQueues, {}), false); });
+  list->add_flag("--tree", *tree,
+                 "show the hierarchy instead: each queue indented under its parent, with its deserved, guarantee "
+                 "and capability");
+  list->callback([&ctx, tree] { print_queues(ctx, ctx.client().list(kQueues, {}), false, *tree); });
 
   auto del_names = std::make_shared<std::vector<std::string>>();
   auto del_flag = std::make_shared<std::string>();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cli/commands.h"
+#include "lib/api/duration.h"
 #include "lib/api/error.h"
 #include "lib/api/names.h"
 
@@ -30,7 +31,61 @@ struct GetOptions {
   bool show_labels = false;
   std::vector<std::string> label_columns;
   bool no_headers = false;
+  bool watch = false;       ///< -w: the list, then each change
+  bool watch_only = false;  ///< only the changes
+  std::string request_timeout;  ///< the watch ends after this long ("" or "0": never)
 };
+
+/// kubectl get -w: the list as a table (or in the -o format), then one row (or object) per change.
+void watch_objects(Context& ctx, const GetOptions& o, const api::ResourceInfo& res, client::ListOptions lo,
+                   output::PrintOptions po) {
+  if (o.names.size() > 1) throw Error::usage("watch is only supported on individual resources and resource collections, but 2 resources were found");
+  if (o.all_namespaces && !o.names.empty()) throw Error::usage("a resource cannot be retrieved by name across all namespaces");
+  if (!o.names.empty()) {
+    api::require_dns1123_subdomain(o.names[0], res.singular + " name");
+    lo.fields = api::FieldSelector::parse("metadata.name=" + o.names[0] + (o.fields.empty() ? "" : "," + o.fields));
+  }
+  client::WatchOptions wo;
+  wo.list = std::move(lo);
+  if (!o.request_timeout.empty() && o.request_timeout != "0") {
+    // kubectl's --request-timeout: a Go duration or a bare number of seconds.
+    int64_t nanos = 0;
+    std::string err;
+    if (api::parse_go_duration(o.request_timeout, nanos, &err)) {
+      wo.timeout_seconds = static_cast<double>(nanos) / 1e9;
+    } else if (o.request_timeout.find_first_not_of("0123456789") == std::string::npos) {
+      wo.timeout_seconds = std::stod(o.request_timeout);
+    } else {
+      throw Error::usage("--request-timeout: " + err + " (e.g. 30s, 5m, 1h)");
+    }
+    if (wo.timeout_seconds < 0) throw Error::usage("--request-timeout: must not be negative: \"" + o.request_timeout + "\"");
+  }
+  std::vector<json> initial;
+  bool synced = false, headers = !o.no_headers;
+  auto print = [&](const std::vector<json>& objs) {
+    if (objs.empty()) return;
+    output::PrintOptions p = po;
+    p.no_headers = !headers;
+    ctx.out << output::print_objects(res, objs, !o.names.empty() || objs.size() == 1, ctx.output_spec(), p);
+    ctx.out.flush();
+    headers = false;
+  };
+  ctx.client().watch(res, wo, [&](const client::WatchEvent& ev) {
+    if (!synced) {
+      if (ev.type == "SYNCED") {
+        synced = true;
+        if (!o.watch_only) print(initial);
+        initial.clear();
+      } else {
+        initial.push_back(ev.object);
+      }
+      return true;
+    }
+    print({ev.object});
+    return true;
+  });
+  if (!synced && !o.watch_only) print(initial);
+}
 
 void get_objects(Context& ctx, const GetOptions& o) {
   auto res = resolve(o.resource);
@@ -42,7 +97,7 @@ void get_objects(Context& ctx, const GetOptions& o) {
   po.label_columns = o.label_columns;
   po.with_namespace = o.all_namespaces && res.namespaced;
   auto& client = ctx.client();
-  if (!o.names.empty()) {
+  if (!o.names.empty() && !o.watch && !o.watch_only) {
     if (o.all_namespaces) throw Error::usage("a resource cannot be retrieved by name across all namespaces");
     std::vector<json> found;
     std::vector<std::string> missing;
@@ -69,6 +124,10 @@ void get_objects(Context& ctx, const GetOptions& o) {
   const auto format = ctx.output_spec().format;
   if (format == output::Format::Table || format == output::Format::Wide || format == output::Format::Name) {
     lo.omit = client::table_omit(res);
+  }
+  if (o.watch || o.watch_only) {
+    watch_objects(ctx, o, res, std::move(lo), po);
+    return;
   }
   auto items = client.list(res, lo);
   print_list(ctx, res, items, false, po, o.all_namespaces ? "" : ns);
@@ -270,6 +329,10 @@ void add_resource_commands(CLI::App& root, Context& ctx) {
   g->add_flag("--show-labels", go->show_labels, "show all labels as the last column");
   g->add_option("-L,--label-columns", go->label_columns, "labels to show as columns")->delimiter(',')->type_name("KEY,...");
   g->add_flag("--no-headers", go->no_headers, "don't print headers");
+  g->add_flag("-w,--watch", go->watch, "after the list, print each change as it happens (kubectl get -w)");
+  g->add_flag("--watch-only", go->watch_only, "print only the changes, not the list first");
+  g->add_option("--request-timeout", go->request_timeout, "stop watching after this long (30s, 5m); default: never")
+      ->type_name("D");
   g->callback([&ctx, go] { get_objects(ctx, *go); });
 
   auto apply_file = std::make_shared<std::string>();

@@ -795,6 +795,39 @@ void delete_pod(ControllerPass& pass, json pod) {
   pass.store.remove(api::pods(), ns, name);
 }
 
+std::optional<std::pair<std::string, std::string>> controlling_job(const json& pod) {
+  const json& md = pod["metadata"];
+  for (const auto& ref : md.value("ownerReferences", json::array())) {
+    if (ref.value("kind", std::string()) != "Job" || !ref.value("controller", false)) continue;
+    return std::pair{md.value("namespace", std::string("default")), ref.value("name", std::string())};
+  }
+  return std::nullopt;
+}
+
+std::optional<json> with_eviction_noted(json job, const json& pod) {
+  const std::string phase = pod.value("/status/phase"_json_pointer, std::string("Pending"));
+  if (phase == "Succeeded" || phase == "Failed") return std::nullopt;
+  const json& md = pod["metadata"];
+  std::string owner_uid;
+  for (const auto& ref : md.value("ownerReferences", json::array())) {
+    if (ref.value("kind", std::string()) == "Job" && ref.value("controller", false)) owner_uid = ref.value("uid", std::string());
+  }
+  if (job["metadata"].value("uid", std::string()) != owner_uid) return std::nullopt;
+  json& ann = job["metadata"]["annotations"];
+  if (!ann.is_object()) ann = json::object();
+  json list = json::array();
+  if (ann.contains(ann::kEvictedPods) && ann[ann::kEvictedPods].is_string()) {
+    list = json::parse(ann[ann::kEvictedPods].get<std::string>(), nullptr, false);
+    if (!list.is_array()) list = json::array();
+  }
+  const json& pann = md.value("annotations", json::object());
+  list.push_back({{"pod", md.value("name", std::string())},
+                  {"task", pann.value("volcano.sh/task-spec", std::string())},
+                  {"version", pann.value("volcano.sh/job-version", std::string("0"))}});
+  ann[ann::kEvictedPods] = list.dump();
+  return job;
+}
+
 std::map<std::string, std::vector<std::string>> job_hosts(const json& job) {
   std::map<std::string, std::vector<std::string>> out;
   const std::string jname = job["metadata"]["name"];

@@ -107,6 +107,17 @@ void sync_queues(ControllerPass& pass);
 /// object when its processes are gone).
 void delete_pod(ControllerPass& pass, json pod);
 
+/// The namespace and name of the Job that controls a pod (its controller ownerReference of kind
+/// Job), or nullopt.
+std::optional<std::pair<std::string, std::string>> controlling_job(const json& pod);
+
+/// A pod of a job that went away before it finished (deleted by a user, evicted by the
+/// scheduler) is, to the job controller, a PodEvicted event (volcano.md §2.6). The pod is gone by
+/// the time the controller syncs the job, so the event waits on the job, in annotation
+/// kai.dev/evicted-pods. Returns the job with the note, or nullopt when there is nothing to note
+/// (the pod had finished, or the job is not the pod's owner any more: another uid).
+std::optional<json> with_eviction_noted(json job, const json& pod);
+
 /// "<pod>.<subdomain>" host names of every pod of a job, as Volcano's svc plugin writes them:
 /// task name -> hosts in index order.
 std::map<std::string, std::vector<std::string>> job_hosts(const json& job);

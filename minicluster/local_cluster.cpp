@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <stdexcept>
+#include <thread>
 
 #include "lib/api/admission.h"
 #include "lib/api/error.h"
@@ -100,6 +102,16 @@ api::AdmissionContext LocalCluster::admission_context() {
     }
     return n;
   };
+  ctx.list_child_queues = [this](const std::string& name) {
+    std::vector<json> out;
+    for (auto& q : store_->list(api::queues())) {
+      if (q.value("/spec/parent"_json_pointer, std::string()) == name) out.push_back(std::move(q));
+    }
+    std::sort(out.begin(), out.end(), [](const json& a, const json& b) {
+      return a["metadata"].value("name", "") < b["metadata"].value("name", "");
+    });
+    return out;
+  };
   return ctx;
 }
 
@@ -184,6 +196,54 @@ std::vector<json> LocalCluster::list(const api::ResourceInfo& res, const client:
   return store_->list(res, lo);
 }
 
+void LocalCluster::watch(const api::ResourceInfo& res, const client::WatchOptions& opts,
+                         const std::function<bool(const client::WatchEvent&)>& on) {
+  store::ListOptions lo;
+  lo.ns = (opts.list.all_namespaces || !res.namespaced) ? "" : opts.list.ns;
+  lo.labels = opts.list.labels;
+  lo.fields = opts.list.fields;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(static_cast<int64_t>(opts.timeout_seconds * 1000));
+  auto timed_out = [&] { return opts.timeout_seconds > 0 && std::chrono::steady_clock::now() >= deadline; };
+  int64_t rv = 0;
+  if (opts.resource_version.empty()) {
+    std::vector<json> items;
+    store_->read_snapshot([&] {
+      rv = store_->current_resource_version();
+      items = store_->list(res, lo);
+    });
+    for (auto& o : items) {
+      if (!on(client::WatchEvent{"ADDED", std::move(o)})) return;
+    }
+    if (!on(client::WatchEvent{"SYNCED", json()})) return;
+  } else {
+    try {
+      std::size_t used = 0;
+      rv = std::stoll(opts.resource_version, &used);
+      if (used != opts.resource_version.size() || rv < 0) throw std::invalid_argument("rv");
+    } catch (const std::exception&) {
+      throw Error::usage("resourceVersion: invalid value \"" + opts.resource_version + "\"");
+    }
+  }
+  const std::string key = res.key();
+  auto matches = [&](const json& obj) {
+    if (res.namespaced && !lo.ns.empty() && obj["metadata"].value("namespace", std::string()) != lo.ns) return false;
+    return lo.labels.matches_object(obj) && lo.fields.matches_object(obj);
+  };
+  while (!timed_out()) {
+    bool any = false;
+    for (auto& c : store_->changes_since(rv, 1000)) {
+      rv = c.resource_version;
+      any = true;
+      if (c.resource != key || !matches(c.object)) continue;
+      if (!on(client::WatchEvent{c.type, std::move(c.object)})) return;
+    }
+    if (any) continue;
+    reconcile_if_needed();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 json LocalCluster::update(const api::ResourceInfo& res, json obj) {
   json stored;
   store_->transact([&] {
@@ -213,28 +273,11 @@ json LocalCluster::merge_patch(const api::ResourceInfo& res, const std::string& 
 /// §2.6: "pod delete -> PodEvicted"). The pod itself is gone by the time the controller runs, so
 /// the event waits on the job, in annotation kai.dev/evicted-pods, for the next sync.
 void LocalCluster::note_eviction(const json& pod) {
-  const std::string phase = pod.value("/status/phase"_json_pointer, std::string("Pending"));
-  if (phase == "Succeeded" || phase == "Failed") return;
-  const json& md = pod["metadata"];
-  for (const auto& ref : md.value("ownerReferences", json::array())) {
-    if (ref.value("kind", std::string()) != "Job" || !ref.value("controller", false)) continue;
-    auto job = store_->find(api::jobs(), md.value("namespace", std::string("default")), ref.value("name", std::string()));
-    if (!job || (*job)["metadata"].value("uid", std::string()) != ref.value("uid", std::string())) return;
-    json& ann = (*job)["metadata"]["annotations"];
-    if (!ann.is_object()) ann = json::object();
-    json list = json::array();
-    if (ann.contains(ann::kEvictedPods) && ann[ann::kEvictedPods].is_string()) {
-      list = json::parse(ann[ann::kEvictedPods].get<std::string>(), nullptr, false);
-      if (!list.is_array()) list = json::array();
-    }
-    const json& pann = md.value("annotations", json::object());
-    list.push_back({{"pod", md.value("name", std::string())},
-                    {"task", pann.value("volcano.sh/task-spec", std::string())},
-                    {"version", pann.value("volcano.sh/job-version", std::string("0"))}});
-    ann[ann::kEvictedPods] = list.dump();
-    store_->update(api::jobs(), *job);
-    return;
-  }
+  const auto ref = controlling_job(pod);
+  if (!ref) return;
+  auto job = store_->find(api::jobs(), ref->first, ref->second);
+  if (!job) return;
+  if (auto noted = with_eviction_noted(std::move(*job), pod)) store_->update(api::jobs(), *noted);
 }
 
 void LocalCluster::signal_supervisor(const std::string& annotation) {

@@ -58,6 +58,9 @@ class LocalCluster : public client::ResourceClient {
   json create(const api::ResourceInfo& res, json obj) override;
   json get(const api::ResourceInfo& res, const std::string& ns, const std::string& name) override;
   std::vector<json> list(const api::ResourceInfo& res, const client::ListOptions& opts) override;
+  /// Reads the store's change log, advancing the cluster between reads (there is no daemon).
+  void watch(const api::ResourceInfo& res, const client::WatchOptions& opts,
+             const std::function<bool(const client::WatchEvent&)>& on) override;
   json update(const api::ResourceInfo& res, json obj) override;
   json merge_patch(const api::ResourceInfo& res, const std::string& ns, const std::string& name,
                    const json& patch) override;

@@ -236,8 +236,15 @@ void LocalCluster::schedule(ControllerPass& pass) {
   for (const auto& key : result.evicted) {
     auto it = by_key.find(key);
     if (it == by_key.end()) continue;
-    pass.events.record(*it->second, "Warning", "Evict", "Pod is evicted by the scheduler", "volcano");
-    delete_pod(pass, *it->second);
+    const json& pod = *it->second;
+    pass.events.record(pod, "Warning", "Evict", "Pod is evicted by the scheduler", "volcano");
+    // The job controller applies the job's PodEvicted policy at its next sync.
+    if (const auto ref = controlling_job(pod)) {
+      if (const json* job = ws.peek(api::jobs(), ref->first, ref->second)) {
+        if (auto noted = with_eviction_noted(*job, pod)) ws.update(api::jobs(), std::move(*noted));
+      }
+    }
+    delete_pod(pass, pod);
   }
   // PodGroup phases, conditions and task counts.
   std::map<std::string, std::array<int, 3>> counts;  // running, succeeded, failed

@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,9 @@ struct AdmissionContext {
   std::function<std::optional<nlohmann::json>(const std::string& name)> get_queue;
   /// Number of child queues (queues whose spec.parent is `name`).
   std::function<int(const std::string& name)> count_child_queues;
+  /// The child queues of `name` (queues whose spec.parent is `name`), sorted by name: the
+  /// hierarchy's resource checks and the delete message read them. Unset: those checks are skipped.
+  std::function<std::vector<nlohmann::json>(const std::string& name)> list_child_queues;
   /// Default scheduler name for Jobs (Volcano's admission default "volcano").
   std::string default_scheduler = "volcano";
 };

@@ -2,8 +2,11 @@
 // validatequeue, mutatepodgroup and validatepodgroup webhooks plus the CRD schema bounds.
 // The message mapping is documented at the top of admission.cpp.
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string_view>
 
 #include "lib/api/admission_util.h"
@@ -115,6 +118,151 @@ void validate_parent(const std::string& name, const std::string& parent, const A
     if (!q) return;
     cur = queue_parent(*q);
   }
+}
+
+// Volcano's api.Resource as its queue webhook builds it from a ResourceList (NewResource): cpu in
+// milli-cores, memory in bytes, pods as a count, other resources in milli-units.
+struct VolcanoResource {
+  double cpu = 0, memory = 0;
+  std::map<std::string, double> scalars;
+
+  static VolcanoResource of(const json* list) {
+    VolcanoResource r;
+    if (list == nullptr || !list->is_object()) return r;
+    for (const auto& [name, v] : list->items()) {
+      auto text = quantity_text(v);
+      Quantity q;
+      if (!text || !Quantity::try_parse(*text, q)) continue;
+      if (name == "cpu") {
+        r.cpu += static_cast<double>(q.milli_value());
+      } else if (name == "memory") {
+        r.memory += static_cast<double>(q.value());
+      } else if (name == "pods") {
+        r.scalars[name] += static_cast<double>(q.value());
+      } else if (name.rfind("count/", 0) != 0) {
+        r.scalars[name] += static_cast<double>(q.milli_value());
+      }
+    }
+    return r;
+  }
+  void add(const VolcanoResource& o) {
+    cpu += o.cpu;
+    memory += o.memory;
+    for (const auto& [n, v] : o.scalars) scalars[n] += v;
+  }
+  /// LessPartly with the Zero default: some dimension of this is below `o` (a scalar `o` has and
+  /// this lacks counts as below).
+  bool less_partly(const VolcanoResource& o) const {
+    if (cpu < o.cpu || memory < o.memory) return true;
+    for (const auto& [n, v] : o.scalars) {
+      auto it = scalars.find(n);
+      if (it == scalars.end() || it->second < v) return true;
+    }
+    return false;
+  }
+  /// Go's Resource.String(): `cpu 4000.00, memory 0.00[, <scalar> <v>...]`, scalars by name.
+  std::string str() const {
+    auto fixed = [](double v) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.2f", v);
+      return std::string(buf);
+    };
+    std::string out = "cpu " + fixed(cpu) + ", memory " + fixed(memory);
+    for (const auto& [n, v] : scalars) out += ", " + n + " " + fixed(v);
+    return out;
+  }
+};
+
+const json* spec_field(const json& queue, std::initializer_list<const char*> path) {
+  const json* cur = member(queue, "spec");
+  for (const char* k : path) cur = cur ? member(*cur, k) : nullptr;
+  return cur;
+}
+VolcanoResource guarantee_of(const json& q) { return VolcanoResource::of(spec_field(q, {"guarantee", "resource"})); }
+VolcanoResource deserved_of(const json& q) { return VolcanoResource::of(spec_field(q, {"deserved"})); }
+
+/// Volcano's formatResourceWithType: cpu and memory as quantities, other resources as milli-units.
+std::string resource_value_text(const std::string& name, double v) {
+  if (name == "cpu") return Quantity::from_milli(static_cast<int64_t>(v)).canonical();
+  if (name == "memory") return Quantity::from_int(static_cast<int64_t>(v), Quantity::Format::BinarySI).canonical();
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+double resource_get(const VolcanoResource& r, const std::string& name) {
+  if (name == "cpu") return r.cpu;
+  if (name == "memory") return r.memory;
+  auto it = r.scalars.find(name);
+  return it == r.scalars.end() ? 0 : it->second;
+}
+
+/// Volcano's findSubtreeMaxCapability: the queue's own capability for `name` when set (> 0),
+/// else the largest in its children's subtrees.
+double subtree_max_capability(const json& q, const std::string& name, const AdmissionContext& ctx, int depth) {
+  const double own = resource_get(VolcanoResource::of(spec_field(q, {"capability"})), name);
+  if (own > 0 || depth >= kMaxAncestors) return own;
+  double best = 0;
+  for (const json& c : ctx.list_child_queues(object_name(q))) best = std::max(best, subtree_max_capability(c, name, ctx, depth + 1));
+  return best;
+}
+
+/// Volcano's validateSiblingsSum and validateChildrenConstraints (validateHierarchicalQueueResources):
+/// the children of a parent may not be guaranteed or deserve more than the parent, and a parent's
+/// capability may not be below any descendant's. Volcano stops at the first failure; so does this.
+void validate_hierarchy_resources(const json& queue, const std::string& name, const std::string& parent,
+                                  const AdmissionContext& ctx, FieldErrors& errs) {
+  auto sums_fail = [&](const std::string& who, const VolcanoResource& limit_g, const VolcanoResource& limit_d,
+                       const std::vector<const json*>& children) {
+    VolcanoResource total_g, total_d;
+    for (const json* c : children) {
+      total_g.add(guarantee_of(*c));
+      if (limit_g.less_partly(total_g)) {
+        errs.forbidden("spec.guarantee.resource", who + " validation failed: sum of children's guarantee (" + total_g.str() +
+                                                      ") exceeds parent's guarantee limit (" + limit_g.str() + ")");
+        return true;
+      }
+      total_d.add(deserved_of(*c));
+      if (limit_d.less_partly(total_d)) {
+        errs.forbidden("spec.deserved", who + " validation failed: sum of children's deserved (" + total_d.str() +
+                                            ") exceeds parent's deserved limit (" + limit_d.str() + ")");
+        return true;
+      }
+    }
+    return false;
+  };
+  if (!parent.empty() && parent != "root") {
+    auto pq = ctx.get_queue(parent);
+    if (!pq) return;  // validate_parent has said so
+    std::vector<json> siblings = ctx.list_child_queues(parent);
+    std::vector<const json*> children;
+    for (const json& sib : siblings) {
+      if (object_name(sib) != name) children.push_back(&sib);
+    }
+    children.push_back(&queue);
+    if (sums_fail("parent queue " + parent, guarantee_of(*pq), deserved_of(*pq), children)) return;
+  }
+  std::vector<json> kids = ctx.list_child_queues(name);
+  if (kids.empty()) return;
+  if (const json* cap = spec_field(queue, {"capability"}); cap && cap->is_object() && !cap->empty()) {
+    const VolcanoResource mine = VolcanoResource::of(cap);
+    std::vector<std::pair<std::string, double>> dims = {{"cpu", mine.cpu}, {"memory", mine.memory}};
+    for (const auto& [n, v] : mine.scalars) dims.emplace_back(n, v);
+    for (const auto& [n, v] : dims) {
+      if (v < 0.1) continue;  // ResourceNames: only the dimensions set
+      double child_max = 0;
+      for (const json& k : kids) child_max = std::max(child_max, subtree_max_capability(k, n, ctx, 0));
+      if (v < child_max) {
+        errs.invalid(key("spec.capability", n), resource_value_text(n, v),
+                     "queue " + name + " capability[" + n + "]=" + resource_value_text(n, v) +
+                         " is smaller than its descendants' max capability=" + resource_value_text(n, child_max));
+        return;
+      }
+    }
+  }
+  std::vector<const json*> children;
+  for (const json& k : kids) children.push_back(&k);
+  sums_fail("queue " + name, guarantee_of(queue), deserved_of(queue), children);
 }
 
 }  // namespace
@@ -230,12 +378,33 @@ void validate_queue(const json& queue, const json* old_queue, const AdmissionCon
       }
     }
   }
+
+  // needsValidateHierarchicalQueue: on create, or when the parent or a resource list changed.
+  bool resources_changed = create || parent != old_parent;
+  if (!create) {
+    for (auto path : {std::initializer_list<const char*>{"capability"}, {"deserved"}, {"guarantee", "resource"}}) {
+      const json* a = spec_field(*old_queue, path);
+      const json* b = spec_field(queue, path);
+      resources_changed = resources_changed || (a ? *a : json()) != (b ? *b : json());
+    }
+  }
+  if (name != "root" && resources_changed && ctx.get_queue && ctx.list_child_queues && errs.empty()) {
+    validate_hierarchy_resources(queue, name, parent, ctx, errs);
+  }
 }
 
 std::string queue_delete_denial(const json& queue, const AdmissionContext& ctx) {
   const std::string name = object_name(queue);
   if (name == "default" || name == "root") return "`" + name + "` queue can not be deleted";
-  if (ctx.count_child_queues) {
+  if (ctx.list_child_queues) {
+    std::vector<json> kids = ctx.list_child_queues(name);
+    if (!kids.empty()) {
+      std::string names;
+      for (const json& k : kids) names += (names.empty() ? "" : ", ") + object_name(k);
+      return "queue " + name + " can not be deleted because it has " + std::to_string(kids.size()) +
+             " child queues: " + names;
+    }
+  } else if (ctx.count_child_queues) {
     if (int n = ctx.count_child_queues(name); n > 0) {
       return "queue " + name + " can not be deleted because it has " + std::to_string(n) + " child queues";
     }

@@ -90,6 +90,23 @@ inline std::vector<std::string> table_omit(const api::ResourceInfo& res) {
   return {};
 }
 
+/// One change a watch delivers (Kubernetes' watch.Event): ADDED, MODIFIED or DELETED (the object
+/// as it was). A watch that lists first ends that list with one SYNCED event (no object).
+struct WatchEvent {
+  std::string type;
+  json object;
+};
+
+/// What to watch and for how long.
+struct WatchOptions {
+  ListOptions list;
+  /// Deliver changes after this resourceVersion; "" lists first and delivers every current object
+  /// as ADDED (kubectl get -w).
+  std::string resource_version;
+  /// Stop after this many seconds; 0 means only when the callback says so.
+  double timeout_seconds = 0;
+};
+
 class ResourceClient {
  public:
   virtual ~ResourceClient() = default;
@@ -105,6 +122,12 @@ class ResourceClient {
                            const json& patch) = 0;
   /// Deletes (cascading to owned objects); returns the deleted object.
   virtual json remove(const api::ResourceInfo& res, const std::string& ns, const std::string& name) = 0;
+  /// Streams the changes of `res` objects that match the options, calling `on` per event until it
+  /// returns false or the timeout passes. A resourceVersion the server no longer keeps (410 Gone)
+  /// is answered by listing again and going on from the new one: objects changed meanwhile come
+  /// as MODIFIED (or ADDED when new), objects gone as DELETED.
+  virtual void watch(const api::ResourceInfo& res, const WatchOptions& opts,
+                     const std::function<bool(const WatchEvent&)>& on) = 0;
   /// Runs fn so that the calls it makes are applied all together or not at all where the
   /// backend can (the local store: one transaction); elsewhere it simply runs fn.
   virtual void batch(const std::function<void()>& fn) = 0;

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -371,6 +373,10 @@ json RestClient::get(const api::ResourceInfo& res, const std::string& ns, const 
 }
 
 std::vector<json> RestClient::list(const api::ResourceInfo& res, const client::ListOptions& opts) {
+  return list_all(res, opts, nullptr);
+}
+
+std::vector<json> RestClient::list_all(const api::ResourceInfo& res, const client::ListOptions& opts, std::string* rv) {
   const std::string ns = opts.all_namespaces ? "" : (opts.ns.empty() ? "default" : opts.ns);
   std::string query;
   auto add = [&](const std::string& k, const std::string& v) { query += (query.empty() ? "?" : "&") + k + "=" + url_escape(v); };
@@ -397,6 +403,7 @@ std::vector<json> RestClient::list(const api::ResourceInfo& res, const client::L
       items.push_back(std::move(it));
     }
     cont = l.value("/metadata/continue"_json_pointer, std::string());
+    if (rv != nullptr) *rv = l.value("/metadata/resourceVersion"_json_pointer, std::string());
     if (cont.empty()) break;
   }
   std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
@@ -407,6 +414,152 @@ std::vector<json> RestClient::list(const api::ResourceInfo& res, const client::L
     return ma.value("name", std::string()) < mb.value("name", std::string());
   });
   return items;
+}
+
+HttpResponse RestClient::stream(const std::string& path_and_query, const std::function<bool(std::string_view)>& on_data,
+                                long timeout_ms) {
+  for (bool refreshed = false;;) {
+    HttpRequest req;
+    req.url = cfg_.server + path_and_query;
+    req.headers = auth_headers(false);
+    req.headers.push_back("Accept: application/json");
+    req.headers.push_back("User-Agent: kai");
+    req.timeout_ms = timeout_ms;
+    // A non-2xx answer is a Status, not a stream: its start is kept for the error.
+    std::string head;
+    req.on_data = [&](std::string_view piece) {
+      if (head.size() < 65536) head.append(piece.substr(0, 65536 - head.size()));
+      return on_data(piece);
+    };
+    HttpResponse resp = (http_exec_cert_ ? *http_exec_cert_ : *http_).perform(req);
+    spdlog::debug("GET {} -> {} (watch)", req.url, resp.status);
+    if (resp.status == 401 && cfg_.exec && !refreshed && secure_) {
+      refreshed = true;
+      auth_headers(true);
+      continue;
+    }
+    if (resp.body.empty()) resp.body = std::move(head);
+    return resp;
+  }
+}
+
+void RestClient::watch(const api::ResourceInfo& res, const client::WatchOptions& opts,
+                       const std::function<bool(const client::WatchEvent&)>& on) {
+  const std::string ns = opts.list.all_namespaces ? "" : (opts.list.ns.empty() ? "default" : opts.list.ns);
+  std::string query = "?watch=1&allowWatchBookmarks=true";
+  if (!opts.list.labels.empty()) query += "&labelSelector=" + url_escape(label_selector_text(opts.list.labels));
+  if (!opts.list.fields.empty()) query += "&fieldSelector=" + url_escape(field_selector_text(opts.list.fields));
+  const auto start = std::chrono::steady_clock::now();
+  auto remaining = [&] {
+    if (opts.timeout_seconds <= 0) return 300.0;  // one stream at most 5 minutes, then the next
+    return opts.timeout_seconds - std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto key_of = [](const json& o) {
+    return o["metadata"].value("namespace", std::string()) + "/" + o["metadata"].value("name", std::string());
+  };
+  std::map<std::string, json> known;  // what the caller has seen, for the diff after a relist
+  std::string rv = opts.resource_version;
+  bool stopped = false;
+  // Lists again; the first time every object is ADDED, later only the differences are sent.
+  auto relist = [&](bool first) {
+    std::string list_rv;
+    std::map<std::string, json> now;
+    for (auto& o : list_all(res, opts.list, &list_rv)) {
+      std::string k = key_of(o);  // (before the move: the right of `=` is evaluated first)
+      now.emplace(std::move(k), std::move(o));
+    }
+    for (const auto& [k, o] : now) {
+      if (stopped) break;
+      auto it = known.find(k);
+      if (first || it == known.end()) {
+        stopped = !on(client::WatchEvent{"ADDED", o});
+      } else if (it->second["metadata"].value("resourceVersion", std::string()) !=
+                 o["metadata"].value("resourceVersion", std::string())) {
+        stopped = !on(client::WatchEvent{"MODIFIED", o});
+      }
+    }
+    for (const auto& [k, o] : known) {
+      if (!stopped && now.find(k) == now.end()) stopped = !on(client::WatchEvent{"DELETED", o});
+    }
+    known = std::move(now);
+    rv = list_rv;
+    if (first && !stopped) stopped = !on(client::WatchEvent{"SYNCED", json()});
+  };
+  if (rv.empty()) relist(true);
+  int failures = 0;
+  while (!stopped && remaining() > 0) {
+    const double left = remaining();
+    const std::string q = query + "&resourceVersion=" + url_escape(rv) +
+                          "&timeoutSeconds=" + std::to_string(std::max(1, static_cast<int>(left)));
+    std::string buffer;
+    bool gone = false;
+    std::optional<Error> failed;
+    auto on_data = [&](std::string_view piece) {
+      buffer.append(piece);
+      for (std::size_t nl; (nl = buffer.find('\n')) != std::string::npos;) {
+        const std::string line = buffer.substr(0, nl);
+        buffer.erase(0, nl + 1);
+        if (line.find_first_not_of(" \r\t") == std::string::npos) continue;
+        json ev = json::parse(line, nullptr, false);
+        if (!ev.is_object() || !(ev.contains("type") || ev.value("kind", std::string()) == "Status")) {
+          failed = Error::internal("watch " + resource_path(res, ns) + ": the server sent something that is not an event");
+          return false;
+        }
+        if (ev.value("kind", std::string()) == "Status") ev = json{{"type", "ERROR"}, {"object", ev}};
+        const std::string type = ev.value("type", std::string());
+        json obj = ev.value("object", json::object());
+        if (type == "ERROR") {
+          if (obj.value("code", 0) == 410) {
+            gone = true;
+          } else {
+            failed = status_error(obj.value("code", 500), obj.dump());
+          }
+          return false;
+        }
+        const std::string obj_rv = obj.value("/metadata/resourceVersion"_json_pointer, std::string());
+        if (!obj_rv.empty()) rv = obj_rv;
+        if (type == "BOOKMARK") continue;
+        obj["apiVersion"] = res.api_version();
+        obj["kind"] = res.kind;
+        if (type == "DELETED") {
+          known.erase(key_of(obj));
+        } else {
+          known[key_of(obj)] = obj;
+        }
+        if (!on(client::WatchEvent{type, std::move(obj)})) {
+          stopped = true;
+          return false;
+        }
+      }
+      return true;
+    };
+    HttpResponse resp;
+    try {
+      resp = stream(resource_path(res, ns) + q, on_data, static_cast<long>((left + 5) * 1000));
+    } catch (const Error& e) {
+      if (stopped || gone || failed) {
+        // The callback ended the transfer: what stopped it decides below.
+      } else if (remaining() <= 0) {
+        return;  // the request's own timeout: the watch is over
+      } else if (++failures <= 5) {
+        spdlog::info("watch {}: {}; connecting again", resource_path(res, ns), e.what());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200 << failures));
+        continue;
+      } else {
+        throw;
+      }
+    }
+    if (failed) throw *failed;
+    if (resp.status == 410) gone = true;
+    if (!gone && !stopped && resp.status != 0 && (resp.status < 200 || resp.status > 299)) {
+      throw status_error(resp.status, resp.body);
+    }
+    failures = 0;
+    if (gone) {
+      spdlog::info("watch {}: resourceVersion {} is gone (410); listing again", resource_path(res, ns), rv);
+      relist(false);
+    }
+  }
 }
 
 json RestClient::update(const api::ResourceInfo& res, json obj) {

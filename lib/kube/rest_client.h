@@ -50,6 +50,10 @@ class RestClient : public client::ResourceClient {
   json merge_patch(const api::ResourceInfo& res, const std::string& ns, const std::string& name,
                    const json& patch) override;
   json remove(const api::ResourceInfo& res, const std::string& ns, const std::string& name) override;
+  /// `?watch=1` streams from the last resourceVersion seen (bookmarks included), reconnecting when
+  /// the server ends a stream; a 410 (an ERROR event or the answer) lists again.
+  void watch(const api::ResourceInfo& res, const client::WatchOptions& opts,
+             const std::function<bool(const client::WatchEvent&)>& on) override;
   void batch(const std::function<void()>& fn) override { fn(); }
   std::string describe_target() const override;
 
@@ -70,6 +74,13 @@ class RestClient : public client::ResourceClient {
   /// Throws status_error for a non-2xx answer, except `pass_status` (returned like a 2xx).
   HttpResponse send(const std::string& method, const std::string& path_and_query, const std::string& body,
                     const std::string& content_type, const std::string& accept, long pass_status = 0);
+  /// A streamed GET (watch): each piece of the body goes to on_data; credentials as send's, the
+  /// exec plugin run again once after a 401; no retries. Returns the status and, for a non-2xx
+  /// answer, its body.
+  HttpResponse stream(const std::string& path_and_query, const std::function<bool(std::string_view)>& on_data,
+                      long timeout_ms);
+  /// Every page of a list, and the list's resourceVersion.
+  std::vector<json> list_all(const api::ResourceInfo& res, const client::ListOptions& opts, std::string* rv);
   RestConfig cfg_;
   std::unique_ptr<HttpClient> http_;
   std::unique_ptr<HttpClient> http_exec_cert_;  ///< when an exec plugin returned a client certificate

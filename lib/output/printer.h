@@ -135,6 +135,11 @@ std::string vcctl_job_view(const json& job, const std::vector<json>& events,
 /// "No resources found\n".
 std::string vcctl_queue_list(const std::vector<json>& queues, const std::vector<json>& podgroups);
 
+/// `kai queue list --tree`: NAME (indented two spaces per level under its spec.parent; children
+/// by name; a queue whose parent is absent is listed at the top), WEIGHT, STATE, DESERVED,
+/// GUARANTEE, CAPABILITY (`cpu=4,memory=8Gi`, `<none>` when unset), columns three spaces apart.
+std::string queue_tree(const std::vector<json>& queues);
+
 }  // namespace kai::output
 
 namespace kai::output {

@@ -9,6 +9,8 @@
 #include <charconv>
 #include <cstdio>
 #include <iterator>
+#include <map>
+#include <set>
 
 #include "lib/api/quantity.h"
 #include "lib/output/gofmt.h"
@@ -242,6 +244,54 @@ std::string vcctl_queue_list(const std::vector<json>& queues, const std::vector<
     }
     out += row({name, num(int_at(q, {"spec", "weight"})), str_at(q, {"status", "state"}), str_at(q, {"spec", "parent"}),
                 num(inqueue), num(pending), num(running), num(unknown), num(completed)});
+  }
+  return out;
+}
+
+std::string queue_tree(const std::vector<json>& queues) {
+  if (queues.empty()) return "No resources found\n";
+  auto list_text = [](const json* m) {
+    if (m == nullptr || !m->is_object() || m->empty()) return std::string("<none>");
+    std::string out;
+    for (const auto& [k, v] : m->items()) {  // nlohmann keeps object keys sorted
+      out += (out.empty() ? "" : ",") + k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    }
+    return out;
+  };
+  std::map<std::string, std::size_t> by_name;
+  for (std::size_t i = 0; i < queues.size(); ++i) by_name.emplace(str_at(queues[i], {"metadata", "name"}), i);
+  std::map<std::string, std::vector<std::string>> children;  // parent -> names, sorted
+  std::vector<std::string> tops;
+  for (const auto& [name, i] : by_name) {
+    std::string parent = str_at(queues[i], {"spec", "parent"});
+    if (parent.empty() && name != "root" && by_name.count("root")) parent = "root";
+    if (parent.empty() || parent == name || !by_name.count(parent)) {
+      tops.push_back(name);
+    } else {
+      children[parent].push_back(name);
+    }
+  }
+  std::vector<std::vector<std::string>> rows = {{"NAME", "WEIGHT", "STATE", "DESERVED", "GUARANTEE", "CAPABILITY"}};
+  std::set<std::string> shown;
+  auto visit = [&](auto&& self, const std::string& name, int depth) -> void {
+    if (!shown.insert(name).second) return;
+    const json& q = queues[by_name.at(name)];
+    rows.push_back({std::string(static_cast<std::size_t>(depth) * 2, ' ') + name, num(int_at(q, {"spec", "weight"})),
+                    str_at(q, {"status", "state"}), list_text(find_path(q, {"spec", "deserved"})),
+                    list_text(find_path(q, {"spec", "guarantee", "resource"})), list_text(find_path(q, {"spec", "capability"}))});
+    for (const auto& c : children[name]) self(self, c, depth + 1);
+  };
+  for (const auto& t : tops) visit(visit, t, 0);
+  for (const auto& [name, i] : by_name) visit(visit, name, 0);  // queues on a parent cycle
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows) {
+    for (std::size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], r[c].size());
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line_text;
+    for (std::size_t c = 0; c < r.size(); ++c) line_text += c + 1 < r.size() ? pad_right(r[c], width[c] + 3) : r[c];
+    out += line_text + "\n";
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -53,6 +54,13 @@ struct FakeQueues {
         if (q["spec"].value("parent", "") == name) ++n;
       }
       return n;
+    };
+    c.list_child_queues = [this](const std::string& name) {
+      std::vector<json> out;  // std::map: already sorted by name
+      for (const auto& [_, q] : queues) {
+        if (q["spec"].value("parent", "") == name) out.push_back(q);
+      }
+      return out;
     };
     c.default_scheduler = "kai-scheduler";
     return c;

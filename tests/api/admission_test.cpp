@@ -426,7 +426,56 @@ TEST_CASE("queue delete refuses the root queue") {
 TEST_CASE("queue delete refuses a queue with child queues") {
   FakeQueues cluster;
   CHECK_THROWS_WITH(admit_delete(queues(), cluster.queues.at("parent"), cluster.ctx()),
-                    "queue parent can not be deleted because it has 1 child queues");
+                    "queue parent can not be deleted because it has 1 child queues: child");
+}
+
+TEST_CASE("queue children may not be guaranteed more than their parent") {
+  FakeQueues cluster;
+  cluster.queues["parent"]["spec"]["deserved"] = {{"cpu", "4"}};
+  cluster.queues["parent"]["spec"]["guarantee"] = {{"resource", {{"cpu", "2"}}}};
+  json q = R"({"metadata": {"name": "research"}, "spec": {"parent": "parent",
+              "deserved": {"cpu": "3"}, "guarantee": {"resource": {"cpu": "3"}}}})"_json;
+  auto e = refuse_create(queues(), q, cluster.ctx());
+  CHECK(has_cause(e, "spec.guarantee.resource",
+                  "Forbidden: parent queue parent validation failed: sum of children's guarantee (cpu 3000.00, "
+                  "memory 0.00) exceeds parent's guarantee limit (cpu 2000.00, memory 0.00)"));
+}
+
+TEST_CASE("queue children may not deserve more than their parent") {
+  FakeQueues cluster;
+  cluster.queues["parent"]["spec"]["deserved"] = {{"cpu", "4"}};
+  cluster.queues["child"]["spec"]["deserved"] = {{"cpu", "3"}};
+  json q = R"({"metadata": {"name": "research"}, "spec": {"parent": "parent", "deserved": {"cpu": "2"}}})"_json;
+  auto e = refuse_create(queues(), q, cluster.ctx());
+  CHECK(has_cause(e, "spec.deserved",
+                  "Forbidden: parent queue parent validation failed: sum of children's deserved (cpu 5000.00, "
+                  "memory 0.00) exceeds parent's deserved limit (cpu 4000.00, memory 0.00)"));
+  q["spec"]["deserved"]["cpu"] = "1";
+  CHECK_NOTHROW(admit_create(queues(), q, cluster.ctx()));
+}
+
+TEST_CASE("queue capability may not drop below a descendant's") {
+  FakeQueues cluster;
+  cluster.queues["child"]["spec"]["capability"] = {{"cpu", "4"}};
+  json old_q = cluster.queues.at("parent");
+  json q = old_q;
+  q["spec"]["capability"] = {{"cpu", "2"}};
+  auto e = refuse_update(queues(), old_q, q, cluster.ctx());
+  CHECK(has_cause(e, "spec.capability[cpu]",
+                  "Invalid value: \"2\": queue parent capability[cpu]=2 is smaller than its descendants' max "
+                  "capability=4"));
+}
+
+TEST_CASE("queue update of a parent checks its children's sums") {
+  FakeQueues cluster;
+  cluster.queues["child"]["spec"]["deserved"] = {{"cpu", "3"}};
+  json old_q = cluster.queues.at("parent");
+  json q = old_q;
+  q["spec"]["deserved"] = {{"cpu", "2"}};
+  auto e = refuse_update(queues(), old_q, q, cluster.ctx());
+  CHECK(has_cause(e, "spec.deserved",
+                  "Forbidden: queue parent validation failed: sum of children's deserved (cpu 3000.00, memory 0.00) "
+                  "exceeds parent's deserved limit (cpu 2000.00, memory 0.00)"));
 }
 
 TEST_CASE("queue delete allows a leaf queue and other kinds") {

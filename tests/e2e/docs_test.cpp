@@ -53,7 +53,7 @@ TEST_CASE("bash completion completes commands, subcommands, flags and resources"
                   "; _kai; echo \"${COMPREPLY[*]}\"'");
   };
   CHECK(complete("kai jo", 1).out == "job\n");
-  CHECK(complete("kai job \"\"", 2).out == "submit run list view delete suspend resume logs wait\n");
+  CHECK(complete("kai job \"\"", 2).out == "submit run list view delete suspend resume logs wait explain\n");
   CHECK(complete("kai -n team queue cr", 4).out == "create\n");
   CHECK(complete("kai job list --all", 3).out == "--all-namespaces\n");
   CHECK(complete("kai get p", 2).out == "podgroups pg pods po\n");

@@ -99,3 +99,132 @@ TEST_CASE("queue delete protects default and root") {
   CHECK(root.code == 1);
   CHECK(root.err.find("`root` queue can not be deleted") != std::string::npos);
 }
+
+TEST_CASE("queue create sets deserved, guarantee and capability; list shows the parent and the tree") {
+  KaiEnv env;
+  hold_jobs(env);
+  // A child may deserve a gpu only if its parent does (Volcano sums children's deserved per resource).
+  auto c = env.kai({"queue", "create", "org", "--deserved", "cpu=8,memory=16Gi,nvidia.com/gpu=4", "--guarantee", "cpu=2",
+                    "--capability", "cpu=16,memory=32Gi,nvidia.com/gpu=4"});
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  CHECK(c.out == "queue.scheduling.volcano.sh/org created\n");
+  c = env.kai({"queue", "create", "team", "--parent", "org", "-w", "2", "--deserved", "cpu=4,nvidia.com/gpu=2",
+               "--guarantee", "cpu=1", "--capability", "cpu=8"});
+  INFO(c.err);
+  REQUIRE(c.code == 0);
+  auto q = json::parse(env.kai({"queue", "get", "team", "-o", "json"}).out);
+  CHECK(q["spec"]["parent"] == "org");
+  CHECK(q["spec"]["weight"] == 2);
+  CHECK(q["spec"]["deserved"] == json({{"cpu", "4"}, {"nvidia.com/gpu", "2"}}));
+  CHECK(q["spec"]["guarantee"]["resource"] == json({{"cpu", "1"}}));
+  CHECK(q["spec"]["capability"] == json({{"cpu", "8"}}));
+  auto closed = env.kai({"queue", "create", "later", "--parent", "org", "-S", "Closed"});
+  CHECK(closed.code == 0);
+
+  auto l = env.kai({"queue", "list"});
+  REQUIRE(l.code == 0);
+  CHECK(l.out ==
+        "Name                     Weight  State   Parent  Inqueue Pending Running Unknown Completed\n"
+        "default                  1       Open    root    0       0       0       0       0       \n"
+        "later                    1       Closed  org     0       0       0       0       0       \n"
+        "org                      1       Open    root    0       0       0       0       0       \n"
+        "root                     1       Open            0       0       0       0       0       \n"
+        "team                     2       Open    org     0       0       0       0       0       \n");
+  auto t = env.kai({"queue", "list", "--tree"});
+  INFO(t.err);
+  REQUIRE(t.code == 0);
+  CHECK(t.out ==
+        "NAME        WEIGHT   STATE    DESERVED                             GUARANTEE   CAPABILITY\n"
+        "root        1        Open     <none>                               <none>      <none>\n"
+        "  default   1        Open     <none>                               <none>      <none>\n"
+        "  org       1        Open     cpu=8,memory=16Gi,nvidia.com/gpu=4   cpu=2       cpu=16,memory=32Gi,nvidia.com/gpu=4\n"
+        "    later   1        Closed   <none>                               <none>      <none>\n"
+        "    team    2        Open     cpu=4,nvidia.com/gpu=2               cpu=1       cpu=8\n");
+  auto both = env.kai({"queue", "list", "--tree", "-o", "json"});
+  CHECK(both.code == 2);
+  CHECK(both.err.find("kai: error: --tree prints a table; it cannot be combined with -o\n") == 0);
+  auto bad = env.kai({"queue", "create", "x", "--deserved", "cpu"});
+  CHECK(bad.code == 2);
+  CHECK(bad.err.find("kai: error: --deserved cpu: expected NAME=QUANTITY pairs separated by commas, such as "
+                     "cpu=4,memory=8Gi\n") == 0);
+}
+
+TEST_CASE("queue create refuses what Volcano's queue webhook refuses, with its messages") {
+  KaiEnv env;
+  hold_jobs(env);
+  REQUIRE(env.kai({"queue", "create", "org", "--deserved", "cpu=4", "--guarantee", "cpu=2", "--capability", "cpu=8"}).code == 0);
+  REQUIRE(env.kai({"queue", "create", "team", "--parent", "org", "--deserved", "cpu=3", "--guarantee", "cpu=1"}).code == 0);
+  const std::string invalid = "kai: error: Queue.scheduling.volcano.sh ";
+  struct Case {
+    std::vector<std::string> args;
+    std::string err;
+  };
+  const std::vector<Case> cases = {
+      {{"q1", "--guarantee", "cpu=2"},
+       invalid + "\"q1\" is invalid: spec.deserved[cpu]: Invalid value: \"<nil>\": deserved[cpu] must be >= guarantee[cpu]=2\n"},
+      {{"q2", "--deserved", "cpu=1", "--guarantee", "cpu=2"},
+       invalid + "\"q2\" is invalid: spec.deserved[cpu]: Invalid value: \"1\": deserved[cpu]=1 must be >= guarantee[cpu]=2\n"},
+      {{"q3", "--deserved", "cpu=8", "--capability", "cpu=4"},
+       invalid + "\"q3\" is invalid: spec.deserved[cpu]: Invalid value: \"8\": deserved[cpu]=8 must be <= capability[cpu]=4\n"},
+      {{"q4", "--parent", "q4"}, invalid + "\"q4\" is invalid: spec.parent: Invalid value: \"q4\": queue q4 cannot use itself as parent\n"},
+      {{"q5", "--parent", "nowhere"},
+       invalid + "\"q5\" is invalid: spec.parent: Invalid value: \"nowhere\": failed to get parent queue of queue q5: "
+                 "queues.scheduling.volcano.sh \"nowhere\" not found\n"},
+      {{"q6", "--parent", "org", "--capability", "cpu=16"},
+       invalid + "\"q6\" is invalid: spec.capability[cpu]: Invalid value: \"16\": queue q6 capability[cpu]=16 exceeds its "
+                 "ancestor's capability=8\n"},
+      {{"q7", "--parent", "org", "--deserved", "cpu=2", "--guarantee", "cpu=2"},
+       invalid + "\"q7\" is invalid: spec.guarantee.resource: Forbidden: parent queue org validation failed: sum of "
+                 "children's guarantee (cpu 3000.00, memory 0.00) exceeds parent's guarantee limit (cpu 2000.00, memory 0.00)\n"},
+      {{"q8", "--parent", "org", "--deserved", "cpu=2"},
+       invalid + "\"q8\" is invalid: spec.deserved: Forbidden: parent queue org validation failed: sum of children's "
+                 "deserved (cpu 5000.00, memory 0.00) exceeds parent's deserved limit (cpu 4000.00, memory 0.00)\n"},
+      {{"q9", "--deserved", "cpu=abc"},
+       invalid + "\"q9\" is invalid: spec.deserved[cpu]: Invalid value: \"abc\": quantities must match the regular "
+                 "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'\n"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {"queue", "create"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    auto r = env.kai(argv);
+    INFO(c.args[0]);
+    CHECK(r.code == 1);
+    CHECK(r.err == c.err);
+  }
+  auto del = env.kai({"queue", "delete", "org"});
+  CHECK(del.code == 1);
+  CHECK(del.err == "kai: error: queue org can not be deleted because it has 1 child queues: team\n");
+  CHECK(env.kai({"queue", "delete", "team"}).code == 0);
+  CHECK(env.kai({"queue", "delete", "org"}).code == 0);
+}
+
+TEST_CASE("the capacity plugin with enableHierarchy holds a leaf queue to its parent's capability in local mode") {
+  KaiEnv env;
+  const std::string conf = env.dir().write("capacity.conf",
+                                           "actions: \"enqueue, allocate, backfill\"\n"
+                                           "tiers:\n"
+                                           "- plugins:\n  - name: priority\n  - name: gang\n  - name: conformance\n"
+                                           "- plugins:\n  - name: drf\n  - name: predicates\n"
+                                           "  - name: capacity\n    enableHierarchy: true\n  - name: nodeorder\n");
+  REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "4", "--gpus-per-node", "0", "--scheduler-conf", conf}).code == 0);
+  REQUIRE(env.kai({"queue", "create", "org", "--capability", "cpu=2"}).code == 0);
+  REQUIRE(env.kai({"queue", "create", "team", "--parent", "org"}).code == 0);
+  auto r = env.kai({"job", "run", "w", "-q", "team", "-r", "4", "-m", "1", "-R", "cpu=1", "--", "sleep", "30"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  REQUIRE(env.kai({"job", "wait", "w", "--for", "Running", "--timeout", "30s"}).code == 0);
+  // The node has 4 cpu, the queue's parent 2: two of the four 1-cpu pods are placed.
+  int placed = 0;
+  const auto pods = env.kai({"get", "pods", "-o", "json"});
+  INFO(pods.err);
+  const json list = json::parse(pods.out);
+  for (const auto& p : list["items"]) {
+    if (!p["spec"].value("nodeName", std::string()).empty()) ++placed;
+  }
+  CHECK(placed == 2);
+  // Jobs go to leaf queues only (Volcano's job webhook).
+  auto parent = env.kai({"job", "run", "p", "-q", "org", "--", "true"});
+  CHECK(parent.code == 1);
+  CHECK(parent.err.find("can only submit job to leaf queue, queue `org` has 1 child queues") != std::string::npos);
+}

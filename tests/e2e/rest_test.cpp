@@ -266,3 +266,62 @@ spec:
   CHECK(r.code == 1);
   CHECK(r.err.find("unable to connect to the server at http://127.0.0.1:1/") != std::string::npos);
 }
+
+TEST_CASE("REST backend: queue create sends parent, deserved, guarantee and capability; list shows the parent") {
+  REQUIRE(have_tools());
+  KaiEnv env;
+  FakeApiServer srv(env.dir(), {});
+  env.env()["KUBECONFIG"] = env.dir().write("kc", kubeconfig(srv.url("http"), "", "{}"));
+  auto r = env.kai({"queue", "create", "org", "--deserved", "cpu=4", "--capability", "cpu=8,nvidia.com/gpu=2"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  r = env.kai({"queue", "create", "team", "--parent", "org", "--deserved", "cpu=2", "--guarantee", "cpu=1"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto q = get_json(env, {"get", "queue", "team"});
+  CHECK(q["spec"]["parent"] == "org");
+  CHECK(q["spec"]["deserved"] == json({{"cpu", "2"}}));
+  CHECK(q["spec"]["guarantee"]["resource"] == json({{"cpu", "1"}}));
+  CHECK(get_json(env, {"get", "queue", "org"})["spec"]["capability"] == json({{"cpu", "8"}, {"nvidia.com/gpu", "2"}}));
+  auto l = env.kai({"queue", "list"});
+  INFO(l.err);
+  CHECK(l.code == 0);
+  CHECK(l.out.find("team                     1       Open    org     ") != std::string::npos);
+  auto t = env.kai({"queue", "list", "--tree"});
+  CHECK(t.out.find("\n  team   ") != std::string::npos);
+}
+
+TEST_CASE("REST backend: get -w lists, watches, and lists again after a 410 on the watch") {
+  REQUIRE(have_tools());
+  KaiEnv env;
+  FakeApiServer srv(env.dir(), {"--expire-watch-once"});
+  env.env()["KUBECONFIG"] = env.dir().write("kc", kubeconfig(srv.url("http"), "", "{token: never-sent}"));
+  REQUIRE(env.kai({"job", "run", "--name", "before", "--image", "busybox"}).code == 0);
+  // The watch starts from the list's resourceVersion; the server answers that first watch with
+  // an ERROR event of code 410, so kai lists again, then watches the job created meanwhile.
+  const std::string kai = KAI_BINARY;
+  auto r = env.sh("(sleep 1.5; '" + kai + "' job run --name after --image busybox >/dev/null) & '" + kai +
+                  "' get vcjob -w --request-timeout 4s; wait");
+  INFO(r.err);
+  CHECK(r.code == 0);
+  // kubectl's table once (header and the first list), then a row per change.
+  CHECK(r.out.rfind("NAME ", 0) == 0);
+  CHECK(r.out.find("\nbefore ") != std::string::npos);
+  CHECK(r.out.find("\nafter ") != std::string::npos);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') >= 3);
+  int lists = 0, watches = 0, gone = 0;
+  for (const auto& q : srv.requests()) {
+    const std::string path = q["path"];
+    if (path.rfind("/apis/batch.volcano.sh/v1alpha1/namespaces/team-a/jobs", 0) != 0 || q["method"] != "GET") continue;
+    if (path.find("watch=1") != std::string::npos) {
+      ++watches;
+      CHECK(path.find("allowWatchBookmarks=true") != std::string::npos);
+      CHECK(path.find("resourceVersion=") != std::string::npos);
+    } else {
+      ++lists;
+    }
+  }
+  (void)gone;
+  CHECK(lists >= 2);    // the first list, and the one after the 410
+  CHECK(watches >= 2);  // the expired watch, and the one that saw "after"
+}

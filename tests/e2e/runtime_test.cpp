@@ -45,13 +45,7 @@ std::vector<pid_t> supervisor_pids(const KaiEnv& env) {
   return pids;
 }
 
-/// A live process (a zombie that no one reaped yet counts as gone: it runs nothing).
-bool alive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto close = stat.rfind(')');
-  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z';
-}
+bool alive(pid_t pid) { return kai::test::process_alive(pid); }
 
 }  // namespace
 

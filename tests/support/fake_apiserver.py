@@ -3,12 +3,13 @@
 
 It answers the way the real server does in the exchanges recorded in
 ../shared/reference/k8s-api.md (paths, Status errors, pagination with continue tokens, 410 for
-an expired token, 429 with Retry-After, 401 without a valid token, merge patch, delete), keeps
+an expired token, 429 with Retry-After, 401 without a valid token, merge patch, delete, watch with
+an ERROR event of code 410 for a resourceVersion it no longer keeps), keeps
 objects in memory, and writes one JSON line per request to --log so tests can check what kai
 sent. Loopback only.
 
   fake_apiserver.py --port-file F [--tls CERT KEY] [--token T ...] [--log L] [--page-max N]
-                    [--throttle N] [--expire-continue-once]
+                    [--throttle N] [--expire-continue-once] [--expire-watch-once]
 """
 import argparse
 import json
@@ -20,7 +21,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-STATE = {"objects": {}, "rv": 100, "throttled": 0, "expired_once": False}
+STATE = {"objects": {}, "rv": 100, "throttled": 0, "expired_once": False, "watch_expired_once": False,
+         "events": []}  # events: (rv, (group, plural), ns, type, object)
 LOCK = threading.RLock()
 ARGS = None
 
@@ -161,8 +163,50 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(*status(404, "NotFound", "the server could not find the requested resource"))
         group, version, ns, plural, name, sub = p
         coll = (group, plural)
+        if self.command == "GET" and name is None and q.get("watch") in ("1", "true"):
+            return self.watch(q, ns, coll)
         with LOCK:
             return self.dispatch(raw, q, group, version, ns, plural, name, sub, coll)
+
+    def chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def watch(self, q, ns, coll):
+        """Streams the collection's events after resourceVersion, one JSON line each, until
+        timeoutSeconds; an old resourceVersion (the first time with --expire-watch-once) gets the
+        ERROR event kube-apiserver sends."""
+        since = int(q.get("resourceVersion") or 0)
+        deadline = time.time() + float(q.get("timeoutSeconds") or 5)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.record(200)
+        with LOCK:
+            expire = ARGS.expire_watch_once and not STATE["watch_expired_once"] and since > 0
+            if expire:
+                STATE["watch_expired_once"] = True
+        if expire:
+            st = status(410, "Expired", "too old resource version: %d (%d)" % (since, STATE["rv"]))[1]
+            self.chunk((json.dumps({"type": "ERROR", "object": st}) + "\n").encode())
+            self.chunk(b"")
+            return
+        try:
+            while time.time() < deadline:
+                with LOCK:
+                    out = [e for e in STATE["events"] if e[0] > since and e[1] == coll and (ns is None or e[2] == ns)]
+                    if STATE["events"]:
+                        since = max(since, STATE["events"][-1][0])
+                for _, _, _, typ, obj in out:
+                    self.chunk((json.dumps({"type": typ, "object": obj}) + "\n").encode())
+                time.sleep(0.05)
+            self.chunk(b"")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def event(self, coll, ns, typ, obj):
+        STATE["events"].append((STATE["rv"], coll, ns, typ, json.loads(json.dumps(obj))))
 
     def dispatch(self, raw, q, group, version, ns, plural, name, sub, coll):
         objs = STATE["objects"].setdefault(coll, {})
@@ -230,6 +274,7 @@ class Handler(BaseHTTPRequestHandler):
             md["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             md["generation"] = 1
             objs[(ns, n)] = body
+            self.event(coll, ns, "ADDED", body)
             return self.reply(201, body)
         obj = objs.get((ns, name))
         if not obj:
@@ -242,6 +287,7 @@ class Handler(BaseHTTPRequestHandler):
                 body["metadata"][k] = obj["metadata"][k]
             body["metadata"]["resourceVersion"] = str(STATE["rv"])
             objs[(ns, name)] = body
+            self.event(coll, ns, "MODIFIED", body)
             return self.reply(200, body)
         if self.command == "PATCH":
             if self.headers.get("Content-Type") != "application/merge-patch+json":
@@ -249,9 +295,11 @@ class Handler(BaseHTTPRequestHandler):
             new = merge_patch(obj, body)
             new["metadata"]["resourceVersion"] = str(STATE["rv"])
             objs[(ns, name)] = new
+            self.event(coll, ns, "MODIFIED", new)
             return self.reply(200, new)
         if self.command == "DELETE":
             del objs[(ns, name)]
+            self.event(coll, ns, "DELETED", obj)
             return self.reply(200, obj)
         return self.reply(*status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"))
 
@@ -268,6 +316,7 @@ def main():
     ap.add_argument("--page-max", type=int, default=0)
     ap.add_argument("--throttle", type=int, default=0)
     ap.add_argument("--expire-continue-once", action="store_true")
+    ap.add_argument("--expire-watch-once", action="store_true")
     ap.add_argument("--lifetime", type=float, default=120)
     ARGS = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
