@@ -299,6 +299,15 @@ TEST_CASE("explain: a fully running job says so; a missing PodGroup or queue", "
     CHECK(lines(explain(objs, "ns/pg", opts(), bare).text())[3] ==
           "Queue default: Open, weight 1, allocated cpu 2/memory 2Gi, not overused (no configured plugin reports a share)");
   }
+  SECTION("with capacity the share is against the queue's spec.deserved") {
+    std::vector<json> with_deserved = objs;
+    for (auto& o : with_deserved) {
+      if (o["kind"] == "Queue") o["spec"]["deserved"] = {{"cpu", "4"}, {"memory", "8Gi"}};
+    }
+    const Config cap = conf("actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: gang\n  - name: predicates\n  - name: capacity\n");
+    CHECK(lines(explain(with_deserved, "ns/pg", opts(), cap).text())[3] ==
+          "Queue default: Open, weight 1, deserved cpu 4/memory 8Gi, allocated cpu 2/memory 2Gi, share 0.50, not overused");
+  }
   CHECK_THROWS_AS(explain(objs, "ns/nope"), kai::Error);
   const Explanation lost = explain({node("n1", "8", "32Gi"), podgroup("pg", 1, "gone")}, "ns/pg");
   CHECK(lost.reason == "QueueNotFound");

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -317,6 +318,13 @@ class Capacity : public Plugin {
       level = static_cast<int>(i);
     }
     return level;
+  }
+
+  std::optional<QueueShare> queue_share(int q) const override {
+    const int i = q >= 0 && static_cast<std::size_t>(q) < attr_of_.size() ? attr_of_[static_cast<std::size_t>(q)] : -1;
+    if (i < 0) return std::nullopt;
+    const QueueAttr& a = attrs_[static_cast<std::size_t>(i)];
+    return QueueShare{"", a.deserved, a.allocated, a.share};
   }
 
   QueueAttr* attr(int q) {
