@@ -156,7 +156,7 @@ TEST_CASE("job explain: a partly placed GPU job, per role and per node, in words
   }
 }
 
-TEST_CASE("job explain: a node selector no node matches; a missing job is NotFound", "[explain]") {
+TEST_CASE("job explain: a node selector no node matches, and a missing job is NotFound", "[explain]") {
   KaiEnv env;
   REQUIRE(env.kai({"cluster", "init", "--nodes", "2", "--gpus-per-node", "0"}).code == 0);
   submit(env, "sel", job_yaml("sel", 2, 2, 0, "accelerator: h100"));

@@ -100,7 +100,7 @@ TEST_CASE("queue delete protects default and root") {
   CHECK(root.err.find("`root` queue can not be deleted") != std::string::npos);
 }
 
-TEST_CASE("queue create sets deserved, guarantee and capability; list shows the parent and the tree") {
+TEST_CASE("queue create sets deserved, guarantee and capability, and list shows the parent and the tree") {
   KaiEnv env;
   hold_jobs(env);
   // A child may deserve a gpu only if its parent does (Volcano sums children's deserved per resource).

@@ -267,7 +267,7 @@ spec:
   CHECK(r.err.find("unable to connect to the server at http://127.0.0.1:1/") != std::string::npos);
 }
 
-TEST_CASE("REST backend: queue create sends parent, deserved, guarantee and capability; list shows the parent") {
+TEST_CASE("REST backend: queue create sends parent, deserved, guarantee and capability, and list shows the parent") {
   REQUIRE(have_tools());
   KaiEnv env;
   FakeApiServer srv(env.dir(), {});

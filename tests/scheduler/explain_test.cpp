@@ -280,7 +280,7 @@ TEST_CASE("explain: a closed queue admits no new jobs", "[explain]") {
   CHECK(lines(e.text())[1] == "Enqueue: rejected: queue default is Closed");
 }
 
-TEST_CASE("explain: a fully running job says so; a missing PodGroup or queue", "[explain]") {
+TEST_CASE("explain: a fully running job says so, and a missing PodGroup or queue", "[explain]") {
   const std::vector<json> objs = {node("n1", "8", "32Gi"), queue("default"), podgroup("pg", 2, "default", "Running"),
                                   role_pod("pg-worker-0", "pg", "worker", "1", "1Gi", "", "n1", "Running"),
                                   role_pod("pg-worker-1", "pg", "worker", "1", "1Gi", "", "n1", "Running")};
