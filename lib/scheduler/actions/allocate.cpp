@@ -55,6 +55,16 @@ void run_allocate(Session& s) {
       js.phase = "Inqueue";
     }
     if (s.job_valid(j)) continue;  // gang: not enough valid pods
+    // A job with nothing for allocate (every task placed, or only best-effort ones left) would
+    // be popped and pushed back to no effect.
+    bool pending = false;
+    for (int t : js.tasks) {
+      if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).best_effort) {
+        pending = true;
+        break;
+      }
+    }
+    if (!pending) continue;
     auto& heap = jobs[static_cast<std::size_t>(js.queue)];
     if (!heap) {
       heap = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });

@@ -41,6 +41,8 @@ bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<
     for (int v : on_node[static_cast<std::size_t>(n)]) {
       if (s.task(v).node == n && filter(v)) preemptees.push_back(v);
     }
+    // The victims are some of the candidates: when all of them cannot free enough, none can.
+    if (!victims_free_enough(s, preemptor, n, preemptees)) continue;
     const std::vector<int> victims = s.preemptable(preemptor, preemptees).value_or(std::vector<int>{});
     if (!victims_free_enough(s, preemptor, n, victims)) continue;
     const std::size_t mark = stmt.size();

@@ -34,6 +34,8 @@ bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<s
       reclaimees.push_back(v);
     }
     if (reclaimees.empty()) continue;
+    // The victims are some of the candidates: when all of them cannot free enough, none can.
+    if (!victims_free_enough(s, t, n, reclaimees)) continue;
     const std::vector<int> victims = s.reclaimable(t, reclaimees).value_or(std::vector<int>{});
     if (!victims_free_enough(s, t, n, victims)) continue;
     const std::size_t mark = stmt.size();
