@@ -70,7 +70,7 @@ TEST_CASE("an observer that throws leaves no process of the pod behind") {
   TempDir tmp;
   fs::path d = tmp.path();
   PodRun pod = pod_in(d);
-  pod.containers = {sh(d, "main", "sleep 1000 & echo $! > " + (d / "grandchild").string() + "; exec sleep 1000")};
+  pod.containers = {sh(d, "main", "sleep 1000 & " + save_pid("$!", d / "grandchild") + "; exec sleep 1000")};
   RecordingObserver observer;
   observer.stop_when = [&]() -> bool {
     if (fs::exists(d / "grandchild")) throw std::runtime_error("the store went away");
@@ -308,9 +308,8 @@ TEST_CASE("should_stop: SIGTERM to every group, SIGKILL after the grace period, 
   // Ignores SIGTERM, and so does the grandchild it starts in the background.
   pod.containers = {
       sh(d, "stubborn",
-         "trap '' TERM; sleep 1000 & echo $! > " + (d / "grandchild").string() + "; echo $$ > " +
-             (d / "stubborn").string() + "; while :; do sleep 0.05; done"),
-      sh(d, "polite", "echo $$ > " + (d / "polite").string() + "; exec sleep 1000")};
+         "trap '' TERM; sleep 1000 & " + save_pid("$!", d / "grandchild") + "; " + save_pid("$$", d / "stubborn") + "; while :; do sleep 0.05; done"),
+      sh(d, "polite", save_pid("$$", d / "polite") + "; exec sleep 1000")};
   RecordingObserver observer;
   observer.stop_when = [&] { return fs::exists(d / "grandchild") && fs::exists(d / "polite"); };
   auto results = run_pod(pod, observer);
@@ -334,7 +333,7 @@ TEST_CASE("SIGTERM to the supervisor stops the pod like should_stop") {
   // Exits 42 on SIGTERM, so the supervisor's exit code (the container's) tells that run_pod
   // handled the signal rather than dying of it.
   pod.containers = {
-      sh(d, "sleeper", "trap 'exit 42' TERM; echo $$ > " + (d / "main").string() + "; sleep 1000 & wait")};
+      sh(d, "sleeper", "trap 'exit 42' TERM; " + save_pid("$$", d / "main") + "; sleep 1000 & wait")};
   pid_t supervisor = fork_supervisor(pod);
   REQUIRE(wait_for_file(d / "main"));
   auto t0 = Clock::now();
@@ -351,7 +350,7 @@ TEST_CASE("a process of the pod that left its group is killed at the end too") {
   // setsid puts the daemon in a session and group of its own; its parent exits at once, so the
   // supervisor (a subreaper) adopts it.
   pod.containers = {sh(d, "daemonizer",
-                       "setsid sh -c 'echo $$ > " + (d / "daemon").string() + "; exec sleep 1000' & sleep 0.3; exit 0")};
+                       "setsid sh -c '" + save_pid("$$", d / "daemon") + "; exec sleep 1000' & sleep 0.3; exit 0")};
   RecordingObserver observer;
   auto results = run_pod(pod, observer);
   REQUIRE(results.size() == 1);
@@ -365,8 +364,7 @@ TEST_CASE("kill_pod_leftovers finishes a pod whose supervisor was SIGKILLed") {
   fs::path d = tmp.path();
   PodRun pod = pod_in(d);
   pod.containers = {sh(d, "main",
-                       "sleep 1000 & echo $! > " + (d / "grandchild").string() + "; echo $$ > " +
-                           (d / "main").string() + "; wait")};
+                       "sleep 1000 & " + save_pid("$!", d / "grandchild") + "; " + save_pid("$$", d / "main") + "; wait")};
   pid_t supervisor = fork_supervisor(pod);
   REQUIRE(wait_for_file(d / "grandchild"));
   REQUIRE(wait_for_file(d / "main"));

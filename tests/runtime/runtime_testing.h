@@ -87,6 +87,13 @@ inline bool wait_for_file(const fs::path& p, std::chrono::milliseconds timeout =
   return eventually([&] { return fs::exists(p) && fs::file_size(p) > 0; }, timeout);
 }
 
+/// Shell text that writes `var` (a pid such as `$$` or `$!`) into `p` in one step: written beside
+/// it and renamed, so whoever sees `p` exist also sees the whole pid, even when the writer is
+/// killed a moment later.
+inline std::string save_pid(const std::string& var, const fs::path& p) {
+  return "echo " + var + " > " + p.string() + ".tmp && mv -f " + p.string() + ".tmp " + p.string();
+}
+
 /// The pid written (by a container) in `p`.
 inline pid_t read_pid(const fs::path& p) { return static_cast<pid_t>(std::stol(read_file(p))); }
 
