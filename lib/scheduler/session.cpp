@@ -636,6 +636,31 @@ double Session::cached_score(int t, int n, NodeEval& e) {
   return e.score;
 }
 
+FitErrors Session::fit_errors_of_search() {
+  // Nodes mostly fail for the same few reason lists: count the lists first (runs of one id, a
+  // short list of distinct ids), then the strings once per list; a cluster of full nodes would
+  // otherwise cost a string map update per node.
+  std::vector<std::pair<uint32_t, int>> counts;
+  for (std::size_t i = 0; i < search_fails_.size();) {
+    const uint32_t id = search_fails_[i];
+    std::size_t j = i + 1;
+    while (j < search_fails_.size() && search_fails_[j] == id) ++j;
+    auto it = std::find_if(counts.begin(), counts.end(), [id](const auto& c) { return c.first == id; });
+    if (it == counts.end()) {
+      counts.emplace_back(id, static_cast<int>(j - i));
+    } else {
+      it->second += static_cast<int>(j - i);
+    }
+    i = j;
+  }
+  FitErrors fe;
+  fe.nodes = static_cast<int>(search_fails_.size());
+  for (const auto& [id, n] : counts) {
+    for (const auto& r : reason_lists_[id]) fe.reasons[r] += n;
+  }
+  return fe;
+}
+
 int Session::predicate_nodes(int t, SearchMode mode, FitErrors* errors) {
   feasible_.clear();
   feasible_evals_.clear();
@@ -663,12 +688,7 @@ int Session::predicate_nodes(int t, SearchMode mode, FitErrors* errors) {
   }
   last_processed_ = (last_processed_ + processed) % n;
   if (!feasible_.empty() || errors == nullptr) return static_cast<int>(feasible_.size());
-  FitErrors fe;
-  fe.nodes = static_cast<int>(search_fails_.size());
-  for (uint32_t f : search_fails_) {
-    for (const auto& r : reason_lists_[f]) fe.reasons[r]++;
-  }
-  *errors = std::move(fe);
+  *errors = fit_errors_of_search();
   return 0;
 }
 
@@ -710,14 +730,7 @@ int Session::find_node(int t, SearchMode mode, FitErrors* errors) {
   }
   last_processed_ = (last_processed_ + processed) % n;
   if (found > 0) return best[0] >= 0 ? best[0] : best[1];
-  if (errors != nullptr) {
-    FitErrors fe;
-    fe.nodes = static_cast<int>(search_fails_.size());
-    for (uint32_t f : search_fails_) {
-      for (const auto& r : reason_lists_[f]) fe.reasons[r]++;
-    }
-    *errors = std::move(fe);
-  }
+  if (errors != nullptr) *errors = fit_errors_of_search();
   return -1;
 }
 

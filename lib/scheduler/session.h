@@ -319,6 +319,8 @@ class Session {
   /// Evaluates (or finds cached) the predicate for a task (of signature key) on a node.
   NodeEval& evaluate(int t, int n, SearchMode mode, int32_t key);
   double cached_score(int t, int n, NodeEval& e);
+  /// The FitErrors of the nodes the last search found failing (search_fails_).
+  FitErrors fit_errors_of_search();
   std::string job_phase(int j) const;
   bool status_updated(int j, const std::string& phase) const;
   void job_status_events(int j, const std::string& phase, SessionResult& result) const;
