@@ -214,8 +214,13 @@ co = client.CustomObjectsApi()
 g, v, p = "batch.volcano.sh", "v1alpha1", "jobs"
 events = []
 def w():
-    for ev in watch.Watch().stream(co.list_namespaced_custom_object, g, v, "default", p, timeout_seconds=4):
+    # Ends at the DELETED event (the server's timeout only bounds a broken run): a fixed short
+    # timeout lost the DELETED event on a loaded machine.
+    wt = watch.Watch()
+    for ev in wt.stream(co.list_namespaced_custom_object, g, v, "default", p, timeout_seconds=60):
         events.append(ev["type"] + " " + ev["object"]["metadata"]["name"])
+        if ev["type"] == "DELETED":
+            wt.stop()
 t = threading.Thread(target=w); t.start(); time.sleep(0.5)
 job = {"apiVersion": "batch.volcano.sh/v1alpha1", "kind": "Job", "metadata": {"name": "py1"},
        "spec": {"minAvailable": 1, "tasks": [{"name": "t", "replicas": 1, "template": {"spec": {"restartPolicy": "Never",
