@@ -1,6 +1,8 @@
 // bench_sim: `kai sim run` at scale, through the real binary.
 //
 //   bench_sim KAI [--quick]
+//   bench_sim --print-trace quick|full     (the trace, for profiling `kai sim run` by hand)
+//   bench_sim --print-conf                 (the scheduler configuration it uses)
 //
 // Full: a 100,000-job trace over 10,000 simulated nodes (64 cpu, 512Gi, 8 nvidia.com/gpu each)
 // with preemption enabled (actions "enqueue, allocate, preempt, reclaim, backfill", Volcano's
@@ -138,6 +140,16 @@ Child run(const std::vector<std::string>& argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // For profiling by hand: the same trace and configuration, printed rather than run.
+  if (argc == 3 && std::strcmp(argv[1], "--print-trace") == 0) {
+    const bool q = std::strcmp(argv[2], "quick") == 0;
+    std::fputs(trace(q ? 10000 : 100000, 3600).c_str(), stdout);
+    return 0;
+  }
+  if (argc == 2 && std::strcmp(argv[1], "--print-conf") == 0) {
+    std::fputs(kConf, stdout);
+    return 0;
+  }
   const bool quick = argc > 2 && std::strcmp(argv[2], "--quick") == 0;
   if (argc < 2 || argc > 3 || (argc == 3 && !quick)) {
     std::fprintf(stderr, "usage: bench_sim KAI [--quick]\n");

@@ -178,22 +178,16 @@ class ConfReader {
   /// Volcano's UnmarshalSchedulerConf checks each tier on its own: drf with enableHierarchy and
   /// proportion in the same tier conflict. (capacity beside proportion is not refused by Volcano.)
   void conflicts(const Config& c) const {
-    std::string hdrf;
     for (std::size_t ti = 0; ti < c.tiers.size(); ++ti) {
       bool proportion = false;
-      bool tier_hdrf = false;
-      for (std::size_t pi = 0; pi < c.tiers[ti].plugins.size(); ++pi) {
-        const PluginOption& p = c.tiers[ti].plugins[pi];
+      bool hdrf = false;
+      for (const PluginOption& p : c.tiers[ti].plugins) {
         proportion |= p.name == "proportion";
         auto h = p.switches.find("enableHierarchy");
-        if (p.name == "drf" && h != p.switches.end() && h->second) {
-          tier_hdrf = true;
-          hdrf = "tiers[" + std::to_string(ti) + "].plugins[" + std::to_string(pi) + "].enableHierarchy";
-        }
+        hdrf |= p.name == "drf" && h != p.switches.end() && h->second;
       }
-      if (tier_hdrf && proportion) fail("tiers[" + std::to_string(ti) + "]", "proportion and drf with hierarchy enabled conflicts");
+      if (hdrf && proportion) fail("tiers[" + std::to_string(ti) + "]", "proportion and drf with hierarchy enabled conflicts");
     }
-    if (!hdrf.empty()) fail(hdrf, "drf with hierarchy (hDRF) is not supported yet");
   }
 
   const std::string& file_;

@@ -22,6 +22,8 @@ constexpr const char* kPreemptableKey = "volcano.sh/preemptable";
 constexpr const char* kTaskPriorityKey = "volcano.sh/task-priority";
 constexpr const char* kSlaWaitingTime = "sla-waiting-time";
 constexpr const char* kSlaWaitingTimePrefixed = "volcano.sh/sla-waiting-time";
+constexpr const char* kHierarchyKey = "volcano.sh/hierarchy";
+constexpr const char* kHierarchyWeightsKey = "volcano.sh/hierarchy-weights";
 /// kube-scheduler's defaults for containers without a cpu or memory request (scores only).
 constexpr double kDefaultMilliCpuRequest = 100;
 constexpr double kDefaultMemoryRequest = 200.0 * 1024 * 1024;
@@ -544,6 +546,11 @@ class ModelBuilder {
       pq.guarantee = r.resource_list(Reader::at(o, {"spec", "guarantee", "resource"}), "spec.guarantee.resource");
       q.has_guarantee = !pq.guarantee.empty();
       q.parent = r.str(Reader::at(o, {"spec", "parent"}), "spec.parent");
+      if (const json* ann = r.object(Reader::at(o, {"metadata", "annotations"}), "metadata.annotations")) {
+        q.hierarchy = r.str(Reader::at(*ann, {kHierarchyKey}), std::string("metadata.annotations[") + kHierarchyKey + "]");
+        q.hierarchy_weights =
+            r.str(Reader::at(*ann, {kHierarchyWeightsKey}), std::string("metadata.annotations[") + kHierarchyWeightsKey + "]");
+      }
       q.reclaimable = r.boolean(Reader::at(o, {"spec", "reclaimable"}), "spec.reclaimable", true);
       q.priority = static_cast<int32_t>(r.integer(Reader::at(o, {"spec", "priority"}), "spec.priority", 0, 0, 2147483647LL));
       q.state = r.str(Reader::at(o, {"status", "state"}), "status.state", "Open");

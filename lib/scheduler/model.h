@@ -137,6 +137,9 @@ struct ModelQueue {
   bool has_guarantee = false;
   Resource guarantee;
   std::string parent;
+  /// metadata.annotations volcano.sh/hierarchy and volcano.sh/hierarchy-weights, as written
+  /// ("" when absent): drf's enableHierarchy (hDRF) reads them.
+  std::string hierarchy, hierarchy_weights;
   bool reclaimable = true;
   int32_t priority = 0;
   std::string state = "Open";

@@ -9,6 +9,8 @@
 // one side has none). Values are doubles, as in Volcano, so that quota arithmetic (weight
 // fractions, water-filling) rounds the same way.
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -20,6 +22,74 @@ namespace kai::scheduler {
 inline constexpr double kMinResource = 0.1;
 /// At most this many dimensions in a session (cpu, memory and 62 scalar resources).
 inline constexpr int kMaxDims = 64;
+
+/// The values of a Resource: up to kInline dimensions (cpu, memory and a few scalars: the usual
+/// case) live inside the object, more on the heap. Sessions copy and add Resources in their
+/// inner loops, where an allocation per copy used to cost more than the arithmetic.
+class ResourceValues {
+ public:
+  static constexpr std::size_t kInline = 6;
+  ResourceValues() = default;
+  ResourceValues(std::size_t n, double x) : n_(n) {
+    if (n_ > kInline) heap_ = new double[n_];
+    std::fill(data(), data() + n_, x);
+  }
+  ResourceValues(const ResourceValues& o) : n_(o.n_) {
+    if (n_ > kInline) heap_ = new double[n_];
+    std::copy(o.data(), o.data() + n_, data());
+  }
+  ResourceValues(ResourceValues&& o) noexcept : n_(o.n_) {
+    if (n_ > kInline) {
+      heap_ = o.heap_;
+      o.heap_ = nullptr;
+    } else {
+      std::copy(o.inline_, o.inline_ + n_, inline_);
+    }
+    o.n_ = 0;
+  }
+  ResourceValues& operator=(const ResourceValues& o) {
+    if (this == &o) return *this;
+    if (o.n_ > kInline && o.n_ != n_) {
+      delete[] heap_;
+      heap_ = new double[o.n_];
+    } else if (o.n_ <= kInline) {
+      delete[] heap_;
+      heap_ = nullptr;
+    }
+    n_ = o.n_;
+    std::copy(o.data(), o.data() + n_, data());
+    return *this;
+  }
+  ResourceValues& operator=(ResourceValues&& o) noexcept {
+    if (this == &o) return *this;
+    delete[] heap_;
+    heap_ = nullptr;
+    n_ = o.n_;
+    if (n_ > kInline) {
+      heap_ = o.heap_;
+      o.heap_ = nullptr;
+    } else {
+      std::copy(o.inline_, o.inline_ + n_, inline_);
+    }
+    o.n_ = 0;
+    return *this;
+  }
+  ~ResourceValues() { delete[] heap_; }
+
+  std::size_t size() const { return n_; }
+  double& operator[](std::size_t i) { return data()[i]; }
+  double operator[](std::size_t i) const { return data()[i]; }
+  friend bool operator==(const ResourceValues& a, const ResourceValues& b) {
+    return a.n_ == b.n_ && std::equal(a.data(), a.data() + a.n_, b.data());
+  }
+
+ private:
+  double* data() { return n_ > kInline ? heap_ : inline_; }
+  const double* data() const { return n_ > kInline ? heap_ : inline_; }
+  std::size_t n_ = 0;
+  double* heap_ = nullptr;
+  double inline_[kInline] = {};
+};
 
 /// How an absent scalar dimension on the right-hand side is read (Volcano's DimensionDefaultValue).
 enum class DimDefault { Zero, Infinity };
@@ -75,7 +145,7 @@ class Resource {
   friend bool operator==(const Resource& a, const Resource& b) { return a.mask_ == b.mask_ && a.v_ == b.v_; }
 
  private:
-  std::vector<double> v_;
+  ResourceValues v_;
   uint64_t mask_ = 0;  ///< bit d set: scalar d present (bits 0 and 1 unused)
 };
 

@@ -259,8 +259,10 @@ void Session::add_batch_node_order_fn(const PluginCtx& p, BatchNodeOrderFn fn, U
 void Session::add_preemptable_fn(const PluginCtx& p, EvictableFn fn) {
   if (p.enabled("enablePreemptable")) preemptable_.push_back({p.tier, std::move(fn)});
 }
-void Session::add_reclaimable_fn(const PluginCtx& p, EvictableFn fn) {
-  if (p.enabled("enableReclaimable")) reclaimable_.push_back({p.tier, std::move(fn)});
+void Session::add_reclaimable_fn(const PluginCtx& p, EvictableFn fn, ReclaimerReads reads) {
+  if (!p.enabled("enableReclaimable")) return;
+  reclaimable_.push_back({p.tier, std::move(fn)});
+  if (reads == ReclaimerReads::Anything) reclaim_reads_queue_only_ = false;
 }
 void Session::add_event_handler(TaskFn on_allocate, TaskFn on_deallocate) {
   event_handlers_.emplace_back(std::move(on_allocate), std::move(on_deallocate));
@@ -465,6 +467,7 @@ void Session::set_task_status(int t, TaskStatus s) {
   TaskState& ts = task(t);
   const TaskStatus old = ts.status;
   if (old == s) return;
+  ++epoch_;
   if (ts.job >= 0) {
     JobState& j = job(ts.job);
     RoleState& role = j.roles[static_cast<std::size_t>(ts.role)];
@@ -530,12 +533,14 @@ void Session::node_remove_task(int t) {
 }
 
 void Session::fire_allocate(int t) {
+  ++epoch_;
   for (const auto& h : event_handlers_) {
     if (h.first) h.first(t);
   }
 }
 
 void Session::fire_deallocate(int t) {
+  ++epoch_;
   for (const auto& h : event_handlers_) {
     if (h.second) h.second(t);
   }
@@ -774,17 +779,42 @@ int Session::best_node(int t, SearchMode mode) {
   return -1;
 }
 
-std::vector<int> Session::sorted_feasible(int t) {
-  std::vector<int> out = feasible_;
-  std::vector<double> scores(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) scores[i] = cached_score(t, out[i], *feasible_evals_[i]);
-  batch_node_order(t, out, scores);
-  std::vector<std::size_t> order(out.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&scores](std::size_t a, std::size_t b) { return scores[a] > scores[b]; });
+std::vector<int> Session::sorted_feasible(int t, const std::function<bool(int)>& keep) {
+  // Only the nodes kept are sorted, which orders them as sorting all would. A batch score may
+  // depend on the whole list of nodes, so it is given every feasible node, unless each batch
+  // function adds the same to every node (then the kept ones are enough).
+  std::vector<int> nodes_kept;
+  std::vector<NodeEval*> evals_kept;
+  const bool all = !keep;
+  if (!all) {
+    for (std::size_t i = 0; i < feasible_.size(); ++i) {
+      if (keep(feasible_[i])) {
+        nodes_kept.push_back(feasible_[i]);
+        evals_kept.push_back(feasible_evals_[i]);
+      }
+    }
+    if (nodes_kept.empty()) return nodes_kept;
+  }
+  const bool whole_list = all || !uniform_batch_score(t);
+  const std::vector<int>& scored = whole_list ? feasible_ : nodes_kept;
+  const std::vector<NodeEval*>& evals = whole_list ? feasible_evals_ : evals_kept;
+  std::vector<double> scores(scored.size());
+  for (std::size_t i = 0; i < scored.size(); ++i) scores[i] = cached_score(t, scored[i], *evals[i]);
+  batch_node_order(t, scored, scores);
+  std::vector<std::pair<double, int>> sorted_pairs;
+  sorted_pairs.reserve(scored.size());
+  std::size_t k = 0;  // walks nodes_kept alongside, when the whole list was scored
+  for (std::size_t i = 0; i < scored.size(); ++i) {
+    if (whole_list && !all) {
+      if (k == nodes_kept.size() || nodes_kept[k] != scored[i]) continue;
+      ++k;
+    }
+    sorted_pairs.emplace_back(scores[i], scored[i]);
+  }
+  std::stable_sort(sorted_pairs.begin(), sorted_pairs.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   std::vector<int> sorted;
-  sorted.reserve(out.size());
-  for (std::size_t i : order) sorted.push_back(out[i]);
+  sorted.reserve(sorted_pairs.size());
+  for (const auto& p : sorted_pairs) sorted.push_back(p.second);
   return sorted;
 }
 

@@ -185,7 +185,17 @@ class Session {
   void add_node_order_fn(const PluginCtx& p, NodeOrderFn fn);
   void add_batch_node_order_fn(const PluginCtx& p, BatchNodeOrderFn fn, UniformScoreFn uniform = nullptr);
   void add_preemptable_fn(const PluginCtx& p, EvictableFn fn);
-  void add_reclaimable_fn(const PluginCtx& p, EvictableFn fn);
+  /// What a Reclaimable function reads of the reclaimer. Anything (the default) is always
+  /// right; QueueAndSignature promises it reads only the reclaimer's queue and what its task
+  /// signature covers (request, placement), which lets reclaim skip a task whose like already
+  /// failed to reclaim since the session last changed.
+  enum class ReclaimerReads : uint8_t { Anything, QueueAndSignature };
+  void add_reclaimable_fn(const PluginCtx& p, EvictableFn fn, ReclaimerReads reads = ReclaimerReads::Anything);
+  /// True while every registered Reclaimable function reads only QueueAndSignature.
+  bool reclaimers_alike_by_queue_and_signature() const { return reclaim_reads_queue_only_; }
+  /// Changes whenever the session's state does (a node's tasks, a task's status, an event
+  /// handler's call): equal epochs mean that nothing a plugin or predicate reads has changed.
+  uint64_t epoch() const { return epoch_; }
   /// Volcano's EventHandler: called after a task is allocated or pipelined (allocate) and after
   /// it is evicted or rolled back (deallocate), with the task still naming its node.
   void add_event_handler(TaskFn on_allocate, TaskFn on_deallocate);
@@ -255,14 +265,17 @@ class Session {
   /// equals); -1 when none. For backfill every such node is a candidate.
   int best_node(int t, SearchMode mode);
   /// Volcano's PrioritizeNodes then SortNodes (preempt): the nodes the last predicate_nodes found,
-  /// the best score first, equals in the order tried.
-  std::vector<int> sorted_feasible(int t);
+  /// the best score first, equals in the order tried; with `keep`, only the nodes it keeps.
+  std::vector<int> sorted_feasible(int t, const std::function<bool(int)>& keep = nullptr);
   /// predicate_nodes then best_node, in one pass over the nodes when every batch score is the
   /// same for all nodes (the common case: it is then a constant). -1 when no node fits.
   int find_node(int t, SearchMode mode, FitErrors* errors);
   /// Marks the node changed: cached predicate results and scores for it are stale. Every change
   /// of the node's tasks or of what predicates and scores read of it must call this.
-  void touch_node(int n) { node_cache_[static_cast<std::size_t>(n)].version++; }
+  void touch_node(int n) {
+    node_cache_[static_cast<std::size_t>(n)].version++;
+    ++epoch_;
+  }
   /// True when the task fits the node's idle resources (else it can only be pipelined).
   bool fits_idle(int t, int n) const;
   bool fits_future_idle(int t, int n) const;
@@ -338,6 +351,8 @@ class Session {
   std::vector<Fn<BatchNodeOrderFn>> batch_node_order_;
   std::vector<UniformScoreFn> batch_uniform_;  ///< parallel to batch_node_order_
   std::vector<Fn<EvictableFn>> preemptable_, reclaimable_;
+  bool reclaim_reads_queue_only_ = true;
+  uint64_t epoch_ = 0;
   std::vector<std::pair<TaskFn, TaskFn>> event_handlers_;
 
   std::vector<std::vector<std::string>> reason_lists_;

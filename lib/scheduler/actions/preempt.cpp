@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <memory>
+#include <unordered_map>
 
 #include "lib/scheduler/actions/heap.h"
 #include "lib/scheduler/actions/victims.h"
@@ -27,16 +28,39 @@ using VictimFilter = std::function<bool(int victim)>;
 /// Volcano's PreemptableStatus and the empty-request rule shared by both phases.
 bool running_with_request(const Session& s, int v) {
   const TaskStatus st = s.task(v).status;
-  return (st == TaskStatus::Bound || st == TaskStatus::Running) && !s.mtask(v).request.is_empty();
+  return (st == TaskStatus::Bound || st == TaskStatus::Running) && !s.mtask(v).best_effort;
 }
+
+/// Per node, for a bound on what victims could free (see may_free_enough): the requests of the
+/// Bound or Running preemptable tasks with a request, per queue, when the action starts.
+std::vector<QueueSums> preemptee_bounds(const Session& s, const std::vector<std::vector<int>>& on_node) {
+  std::vector<QueueSums> out(s.nodes.size());
+  for (std::size_t n = 0; n < out.size(); ++n) {
+    for (int v : on_node[n]) {
+      const TaskState& vs = s.task(v);
+      if (vs.node != static_cast<int>(n) || vs.job < 0 || !running_with_request(s, v) || !s.mtask(v).preemptable) continue;
+      add_to_queue_sums(s, out[n], s.job(vs.job).queue, s.mtask(v).request);
+    }
+  }
+  return out;
+}
+
+/// What the candidates on a node could free at most, or nullptr when the node has none.
+using CandidateBound = std::function<const Resource*(int node)>;
 
 /// Volcano's preempt(): true when the preemptor was pipelined on some node.
 bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<std::vector<int>>& on_node,
-                  const VictimFilter& filter) {
+                  const VictimFilter& filter, const CandidateBound& bound) {
   const int q = s.job(s.task(preemptor).job).queue;
   if (s.predicate_nodes(preemptor, SearchMode::Backfill, nullptr) == 0) return false;
   auto fits = [&](int n) { return s.allocatable(q, preemptor) && s.fits_future_idle(preemptor, n); };
-  for (int n : s.sorted_feasible(preemptor)) {
+  // Nodes where no choice of victims could free enough are left out before sorting: the
+  // victims_free_enough checks below would pass them over anyway.
+  auto may_fit = [&](int n) {
+    const Resource* could_free = bound(n);
+    return could_free != nullptr && may_free_enough(s, preemptor, n, *could_free, nullptr);
+  };
+  for (int n : s.sorted_feasible(preemptor, may_fit)) {
     std::vector<int> preemptees;
     for (int v : on_node[static_cast<std::size_t>(n)]) {
       if (s.task(v).node == n && filter(v)) preemptees.push_back(v);
@@ -70,6 +94,7 @@ std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {
 
 void run_preempt(Session& s) {
   const auto on_node = tasks_by_node(s);
+  const auto by_queue = preemptee_bounds(s, on_node);
   std::vector<int> queue_order;
   std::vector<char> seen(s.model.queues.size(), 0);
   std::vector<std::unique_ptr<Heap>> starving(s.model.queues.size());
@@ -106,7 +131,8 @@ void run_preempt(Session& s) {
           const int vj = s.task(v).job;
           return running_with_request(s, v) && s.mtask(v).preemptable && vj >= 0 && vj != j && s.job(vj).queue == q;
         };
-        if (preempt_task(s, stmt, t, on_node, other_jobs)) assigned = true;
+        const CandidateBound same_queue = [&by_queue, q](int n) { return queue_sum(by_queue[static_cast<std::size_t>(n)], q); };
+        if (preempt_task(s, stmt, t, on_node, other_jobs, same_queue)) assigned = true;
       }
       if (!s.job_pipelined(j)) {
         stmt.discard();
@@ -118,11 +144,24 @@ void run_preempt(Session& s) {
     // Between tasks of one job: a pending task may evict the job's own lower tasks.
     for (int j : under_request) {
       auto pending = pending_preemptors(s, j);
+      if (pending->empty()) continue;
+      // The job's own tasks with a request, Bound or Running when the phase starts, per node.
+      std::unordered_map<int, Resource> own;
+      for (int v : s.job(j).tasks) {
+        if (s.task(v).node >= 0 && running_with_request(s, v)) {
+          auto it = own.try_emplace(s.task(v).node, s.model.empty_resource()).first;
+          it->second.add(s.mtask(v).request);
+        }
+      }
+      const CandidateBound own_tasks = [&own](int n) {
+        auto it = own.find(n);
+        return it == own.end() ? nullptr : &it->second;
+      };
       while (!pending->empty()) {
         const int t = pending->pop();
         const VictimFilter same_job = [&s, j](int v) { return running_with_request(s, v) && s.task(v).job == j; };
         Statement stmt(s);
-        const bool assigned = preempt_task(s, stmt, t, on_node, same_job);
+        const bool assigned = preempt_task(s, stmt, t, on_node, same_job, own_tasks);
         stmt.commit();
         if (!assigned) break;
       }

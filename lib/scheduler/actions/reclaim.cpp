@@ -12,6 +12,7 @@
 // take the task are undone before the next node.
 
 #include <memory>
+#include <unordered_map>
 
 #include "lib/scheduler/actions/heap.h"
 #include "lib/scheduler/actions/victims.h"
@@ -21,16 +22,43 @@
 namespace kai::scheduler {
 namespace {
 
+/// Per node, what reclaimees could free at most: the requests of the Running preemptable tasks
+/// of reclaimable queues when the action starts, in all and per queue (see may_free_enough).
+struct ReclaimBound {
+  Resource all;
+  QueueSums by_queue;
+};
+
+bool is_reclaimee_of_any_queue(const Session& s, int v, int n) {
+  const TaskState& vs = s.task(v);
+  return vs.node == n && vs.status == TaskStatus::Running && s.mtask(v).preemptable && vs.job >= 0 &&
+         s.queue(s.job(vs.job).queue).reclaimable;
+}
+
+std::vector<ReclaimBound> reclaim_bounds(const Session& s, const std::vector<std::vector<int>>& on_node) {
+  std::vector<ReclaimBound> out(s.nodes.size());
+  for (std::size_t n = 0; n < out.size(); ++n) {
+    ReclaimBound& b = out[n];
+    b.all = s.model.empty_resource();
+    for (int v : on_node[n]) {
+      if (!is_reclaimee_of_any_queue(s, v, static_cast<int>(n))) continue;
+      b.all.add(s.mtask(v).request);
+      add_to_queue_sums(s, b.by_queue, s.job(s.task(v).job).queue, s.mtask(v).request);
+    }
+  }
+  return out;
+}
+
 /// True when the task was pipelined on some node.
-bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<std::vector<int>>& on_node) {
+bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<std::vector<int>>& on_node,
+                  const std::vector<ReclaimBound>& bounds) {
   for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
+    const ReclaimBound& b = bounds[static_cast<std::size_t>(n)];
+    if (b.by_queue.empty() || !may_free_enough(s, t, n, b.all, queue_sum(b.by_queue, q))) continue;
     if (s.predicate(t, n) != 0) continue;
     std::vector<int> reclaimees;
     for (int v : on_node[static_cast<std::size_t>(n)]) {
-      const TaskState& vs = s.task(v);
-      if (vs.node != n || vs.status != TaskStatus::Running || !s.mtask(v).preemptable || vs.job < 0) continue;
-      const int vq = s.job(vs.job).queue;
-      if (vq == q || !s.queue(vq).reclaimable) continue;
+      if (!is_reclaimee_of_any_queue(s, v, n) || s.job(s.task(v).job).queue == q) continue;
       reclaimees.push_back(v);
     }
     if (reclaimees.empty()) continue;
@@ -50,10 +78,37 @@ bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<s
   return false;
 }
 
+/// Tasks that failed to reclaim, by (queue, signature), with the session epoch of the failure:
+/// while the epoch is unchanged a task alike fails the same way, when every Reclaimable function
+/// reads no more of the reclaimer than that (and the predicates read only the signature).
+class FailedReclaims {
+ public:
+  explicit FailedReclaims(const Session& s) : s_(s), on_(s.reclaimers_alike_by_queue_and_signature()) {}
+  bool known(int t, int q) const {
+    if (!on_) return false;
+    auto it = failed_.find(key(t, q));
+    return it != failed_.end() && it->second == s_.epoch();
+  }
+  void note(int t, int q, uint64_t epoch_before) {
+    // Only a failure that left the session as it found it says anything about the next task.
+    if (on_ && s_.epoch() == epoch_before) failed_[key(t, q)] = epoch_before;
+  }
+
+ private:
+  uint64_t key(int t, int q) const {
+    return (static_cast<uint64_t>(static_cast<uint32_t>(q)) << 32) | static_cast<uint32_t>(s_.mtask(t).signature);
+  }
+  const Session& s_;
+  const bool on_;
+  std::unordered_map<uint64_t, uint64_t> failed_;
+};
+
 }  // namespace
 
 void run_reclaim(Session& s) {
   const auto on_node = tasks_by_node(s);
+  const auto bounds = reclaim_bounds(s, on_node);
+  FailedReclaims failed(s);
   Heap queues([&s](int l, int r) { return s.queue_order_less(l, r); });
   std::vector<char> seen(s.model.queues.size(), 0);
   std::vector<std::unique_ptr<Heap>> starving(s.model.queues.size());
@@ -88,7 +143,13 @@ void run_reclaim(Session& s) {
     while (s.job_starving(j) && !pending.empty()) {
       const int t = pending.pop();
       if (!s.preemptive(q, t)) continue;
-      if (reclaim_task(s, stmt, t, q, on_node)) assigned = true;
+      if (failed.known(t, q)) continue;
+      const uint64_t before = s.epoch();
+      if (reclaim_task(s, stmt, t, q, on_node, bounds)) {
+        assigned = true;
+      } else {
+        failed.note(t, q, before);
+      }
     }
     if (s.job_pipelined(j)) {
       stmt.commit();

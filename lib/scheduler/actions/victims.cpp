@@ -1,5 +1,7 @@
 #include "lib/scheduler/actions/victims.h"
 
+#include <cmath>
+
 namespace kai::scheduler {
 
 std::vector<std::vector<int>> tasks_by_node(const Session& s) {
@@ -19,6 +21,39 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
   future.sub(ns.pipelined);
   for (int v : victims) future.add(s.mtask(v).request);
   return s.mtask(preemptor).request.less_equal(future, DimDefault::Zero);
+}
+
+void add_to_queue_sums(const Session& s, QueueSums& sums, int q, const Resource& r) {
+  for (auto& [sq, sum] : sums) {
+    if (sq == q) {
+      sum.add(r);
+      return;
+    }
+  }
+  sums.emplace_back(q, s.model.empty_resource());
+  sums.back().second.add(r);
+}
+
+const Resource* queue_sum(const QueueSums& sums, int q) {
+  for (const auto& [sq, sum] : sums) {
+    if (sq == q) return &sum;
+  }
+  return nullptr;
+}
+
+bool may_free_enough(const Session& s, int preemptor, int n, const Resource& could_free, const Resource* except) {
+  const Resource& req = s.mtask(preemptor).request;
+  const NodeState& ns = s.node(n);
+  for (int d = 0; d < req.dims(); ++d) {
+    if (!req.has(d)) continue;
+    // FutureIdle is idle + releasing - pipelined; leaving out the pipelined part only loosens
+    // the bound. The margin keeps the rounding of sums taken in another order on the safe side.
+    double bound = ns.idle.get(d) + ns.releasing.get(d) + could_free.get(d);
+    if (except != nullptr) bound -= except->get(d);
+    const double slack = kMinResource + 1e-9 * (std::abs(ns.idle.get(d)) + std::abs(ns.releasing.get(d)) + std::abs(could_free.get(d)));
+    if (req.get(d) > bound + slack) return false;
+  }
+  return true;
 }
 
 Heap victim_heap(const Session& s, int preemptor, const std::vector<int>& victims) {

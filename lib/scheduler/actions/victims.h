@@ -19,6 +19,17 @@ std::vector<std::vector<int>> tasks_by_node(const Session& s);
 /// covers the preemptor's request.
 bool victims_free_enough(const Session& s, int preemptor, int n, const std::vector<int>& victims);
 
+/// Requests summed per queue: the (few) queues with some entry, in first-seen order.
+using QueueSums = std::vector<std::pair<int, Resource>>;
+void add_to_queue_sums(const Session& s, QueueSums& sums, int q, const Resource& r);
+const Resource* queue_sum(const QueueSums& sums, int q);
+
+/// A bound for victims_free_enough: false when the preemptor cannot fit the node even if every
+/// request in `could_free` (less `except`, when given) were freed, whichever victims are chosen.
+/// Evicting moves a victim's request to the node's releasing resources, so a bound summed when an
+/// action starts stays a bound for the whole action. Checked before a node is looked at closer.
+bool may_free_enough(const Session& s, int preemptor, int n, const Resource& could_free, const Resource* except);
+
 /// Volcano's victims priority queue: within a job the task that task order puts last goes first;
 /// across queues (neither the preemptor's) the newer queue's task goes first; otherwise the task
 /// of the job that job order puts last goes first.

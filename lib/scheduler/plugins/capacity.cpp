@@ -559,7 +559,10 @@ class Capacity : public Plugin {
     s.add_job_enqueueable_fn(p, [this](int j) { return enqueueable(j); });
     s.add_job_enqueued_fn(p, [this](int j) { enqueued(j); });
     s.add_preemptive_fn(p, [this](int q, int t) { return preemptive(q, t); });
-    s.add_reclaimable_fn(p, [this](int reclaimer, const std::vector<int>& c) { return reclaimable(reclaimer, c); });
+    // Reads the reclaimer's queue and request only.
+    s.add_reclaimable_fn(
+        p, [this](int reclaimer, const std::vector<int>& c) { return reclaimable(reclaimer, c); },
+        Session::ReclaimerReads::QueueAndSignature);
     s.add_event_handler([this](int t) { on_change(t, true); }, [this](int t) { on_change(t, false); });
   }
 

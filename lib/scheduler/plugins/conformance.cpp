@@ -20,7 +20,7 @@ class Conformance : public Plugin {
       return std::pair{victims, kPermit};
     };
     s.add_preemptable_fn(p, evictable);
-    s.add_reclaimable_fn(p, evictable);
+    s.add_reclaimable_fn(p, evictable, Session::ReclaimerReads::QueueAndSignature);  // reads only the victims
   }
 };
 

@@ -40,7 +40,7 @@ class Gang : public Plugin {
       }
       return std::pair{victims, kPermit};
     };
-    s.add_reclaimable_fn(p, evictable);
+    s.add_reclaimable_fn(p, evictable, Session::ReclaimerReads::QueueAndSignature);  // reads only the victims
     s.add_preemptable_fn(p, evictable);
 
     // Jobs that are not ready yet go first.

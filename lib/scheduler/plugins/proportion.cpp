@@ -178,7 +178,7 @@ class Proportion : public Plugin {
         }
       }
       return std::pair{victims, kPermit};
-    });
+    }, Session::ReclaimerReads::QueueAndSignature);  // reads nothing of the reclaimer
 
     s.add_overused_fn(p, [this](int q) {
       const QueueAttr* a = attr(q);
