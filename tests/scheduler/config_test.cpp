@@ -99,12 +99,19 @@ TEST_CASE("configuration errors name the file and the field") {
   SECTION("drf with hierarchy and proportion conflict") {
     CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n  - name: proportion\n") ==
           "conf.yaml: tiers[0]: proportion and drf with hierarchy enabled conflicts");
+    // The order within the tier does not matter.
+    CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: gang\n- plugins:\n  - name: proportion\n"
+                   "  - name: drf\n    enableHierarchy: true\n") ==
+          "conf.yaml: tiers[1]: proportion and drf with hierarchy enabled conflicts");
     // Volcano checks each tier on its own: in different tiers they do not conflict.
-    CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: proportion\n- plugins:\n  - name: drf\n"
-                   "    enableHierarchy: true\n") ==
-          "conf.yaml: tiers[1].plugins[0].enableHierarchy: drf with hierarchy (hDRF) is not supported yet");
-    CHECK(error_of("actions: allocate\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n") ==
-          "conf.yaml: tiers[0].plugins[0].enableHierarchy: drf with hierarchy (hDRF) is not supported yet");
+    CHECK_NOTHROW(parse_config("actions: allocate\ntiers:\n- plugins:\n  - name: proportion\n- plugins:\n  - name: drf\n"
+                               "    enableHierarchy: true\n",
+                               "conf.yaml"));
+    // hDRF alone, and drf without hierarchy beside proportion, are fine.
+    CHECK_NOTHROW(parse_config("actions: allocate\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n", "conf.yaml"));
+    CHECK_NOTHROW(parse_config("actions: allocate\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: false\n"
+                               "  - name: proportion\n",
+                               "conf.yaml"));
   }
   SECTION("capacity takes enableHierarchy and an integer ancestorReclaimLevel") {
     CHECK_NOTHROW(kai::scheduler::parse_config(

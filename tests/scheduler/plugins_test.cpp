@@ -117,6 +117,47 @@ TEST_CASE("drf: jobs with the lower dominant share go first") {
         std::vector<std::string>{"ns/big-1"});
 }
 
+TEST_CASE("drf with enableHierarchy: queue order down the tree, Reclaimable, event handlers") {
+  auto hqueue = [](const std::string& name, const std::string& hierarchy, const std::string& weights) {
+    json q = queue(name);
+    q["metadata"]["annotations"] = {{"volcano.sh/hierarchy", hierarchy}, {"volcano.sh/hierarchy-weights", weights}};
+    return q;
+  };
+  // 10 cpu: sci holds 6 (of 7 it wants), eng/dev 1 (of 2), eng/prod nothing yet (wants 2). No job
+  // holds all it asks for and cpu is not used up, so nothing is saturated.
+  std::vector<json> objects = {node("n1", "10", "100Gi"), hqueue("sci", "root/sci", "1/1"),
+                               hqueue("dev", "root/eng/dev", "1/1/1"), hqueue("prod", "root/eng/prod", "1/1/1"),
+                               podgroup("s", 1, "sci", "Running"), podgroup("d", 1, "dev", "Running"),
+                               podgroup("p", 1, "prod", "Inqueue"), pod("d-0", "d", "1", "", "n1", "Running"),
+                               pod("d-1", "d", "1", ""), pod("p-0", "p", "1", ""), pod("p-1", "p", "1", ""),
+                               pod("s-6", "s", "1", "")};
+  for (int i = 0; i < 6; ++i) objects.push_back(pod("s-" + std::to_string(i), "s", "1", "", "n1", "Running"));
+  OpenSession o(objects, conf("actions: reclaim\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n"));
+  Session& s = o.session;
+  const int sci = 0, dev = 1, prod = 2;
+  // eng (0.1) before sci (0.6); within eng, prod (0) before dev (0.1).
+  CHECK(s.queue_order_less(prod, dev));
+  CHECK(s.queue_order_less(dev, sci));
+  CHECK_FALSE(s.queue_order_less(sci, prod));
+  // With p-0 given 1 cpu, eng's share is 0.2: a sci task is a victim (sci would still hold 0.5), but
+  // not dev's (prod at 0.1 would then be above dev at 0).
+  const auto victims = s.reclaimable(o.task("p-0"), {o.task("s-0"), o.task("d-0")});
+  REQUIRE(victims.has_value());
+  CHECK(*victims == std::vector<int>{o.task("s-0")});
+  // The event handlers move the tree: once p-0 holds 1 cpu, prod and dev tie (creation, then uid
+  // decide: dev first); discarding puts prod first again.
+  Statement stmt(s);
+  stmt.allocate(o.task("p-0"), o.node("n1"));
+  CHECK_FALSE(s.queue_order_less(prod, dev));
+  CHECK(s.queue_order_less(dev, prod));
+  stmt.discard();
+  CHECK(s.queue_order_less(prod, dev));
+  // Without enableHierarchy drf neither orders queues nor chooses reclaim victims.
+  OpenSession flat(objects, conf("actions: reclaim\ntiers:\n- plugins:\n  - name: drf\n"));
+  CHECK_FALSE(flat.session.reclaimable(flat.task("p-0"), {flat.task("s-0")}).has_value());
+  CHECK_FALSE(flat.session.queue_order_less(prod, dev));  // equal creation: uid q-dev first
+}
+
 TEST_CASE("proportion: weights share the cluster by water-filling, capability caps a queue") {
   auto objects = [](const json& heavy_capability) {
     std::vector<json> o = {node("n1", "8", "64Gi"), queue("light", 1), queue("heavy", 3, heavy_capability),

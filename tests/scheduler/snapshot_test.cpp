@@ -152,6 +152,20 @@ TEST_CASE("PodGroups: queue defaults to default, phase to Pending, sla-waiting-t
   CHECK_FALSE(s.model->jobs[1].waiting_time.has_value());
 }
 
+TEST_CASE("Queues: the hDRF hierarchy annotations are kept as written") {
+  json q = queue("prod");
+  q["metadata"]["annotations"] = {{"volcano.sh/hierarchy", "eng/prod"}, {"volcano.sh/hierarchy-weights", "2/8"}, {"other", "x"}};
+  Snapshot s = snapshot({q, queue("plain")});
+  CHECK(s.model->queues[0].hierarchy == "eng/prod");  // drf roots it when it reads it
+  CHECK(s.model->queues[0].hierarchy_weights == "2/8");
+  CHECK(s.model->queues[1].hierarchy.empty());
+  CHECK(s.model->queues[1].hierarchy_weights.empty());
+  json bad = queue("q");
+  bad["metadata"]["annotations"] = {{"volcano.sh/hierarchy-weights", 3}};
+  CHECK(error_of({bad}) ==
+        "snap.yaml: items[0] (Queue q): metadata.annotations[volcano.sh/hierarchy-weights]: expected a string, got an integer");
+}
+
 TEST_CASE("Go durations and RFC 3339 times") {
   Nanos d = 0;
   CHECK(parse_go_duration("1h30m", d));
