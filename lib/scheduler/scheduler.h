@@ -133,6 +133,10 @@ struct SessionOptions {
   std::chrono::system_clock::time_point now = std::chrono::system_clock::now();
   /// Written as the transitionID of the PodGroup conditions this session sets.
   std::string session_uid = "kai-session";
+  /// Preempt and reclaim skip nodes and tasks that provably cannot succeed (a bound on what
+  /// victims could free, failures remembered until the session changes). Off: every node is
+  /// tried, as Volcano tries them; the decisions are the same either way (tests compare them).
+  bool shortcuts = true;
 };
 
 /// run_session with every option explicit.

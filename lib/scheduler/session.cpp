@@ -150,6 +150,7 @@ void Session::build_state() {
     const ModelJob& mj = model.jobs[i];
     if (mj.queue_index < 0) continue;  // sim-session.md item 5: left out, phase unchanged
     JobState j;
+    j.tasks.reserve(mj.tasks.size());
     j.model = static_cast<int>(i);
     j.queue = mj.queue_index;
     j.phase = mj.phase;

@@ -513,6 +513,7 @@ class Engine {
     so.now = std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
         std::chrono::nanoseconds(epoch_ + tick)));
     so.session_uid = "kai-sim";
+    so.shortcuts = options_.shortcuts;
     const sch::Registry& registry = sch::builtin_registry();
     sch::Session s(model_, config_, so);
     s.open(registry);

@@ -38,6 +38,8 @@ struct SimOptions {
   std::vector<std::string> scheduler_names = {"volcano"};
   /// Whether to keep the timeline (one sample per change of the allocation).
   bool timeline = true;
+  /// SessionOptions::shortcuts for every session (tests turn them off to compare).
+  bool shortcuts = true;
 };
 
 /// The allocation between two changes: from `time` until the next sample's time.

@@ -226,6 +226,67 @@ TEST_CASE("a simulated session decides what run_session decides on the same stat
   }
 }
 
+TEST_CASE("preempt and reclaim decide the same with their shortcuts on and off") {
+  // Three weighted queues that overfill the cluster in turn, so that reclaim takes back shares;
+  // priorities within a queue, so that preempt evicts; single pods and gangs of several shapes.
+  const char* conf_text = R"(actions: "enqueue, allocate, preempt, reclaim, backfill"
+tiers:
+- plugins:
+  - name: priority
+  - name: gang
+    enablePreemptable: false
+  - name: conformance
+- plugins:
+  - name: overcommit
+  - name: drf
+    enablePreemptable: false
+  - name: predicates
+  - name: proportion
+  - name: nodeorder
+  - name: binpack
+)";
+  std::string trace;
+  const char* queues[] = {"a", "b", "c"};
+  for (int q = 0; q < 3; ++q) {
+    trace += std::string(R"({"apiVersion": "scheduling.volcano.sh/v1beta1", "kind": "Queue", "metadata": {"name": ")") + queues[q] +
+             R"("}, "spec": {"weight": )" + std::to_string(3 - q) + "}}\n";
+  }
+  for (int i = 0; i < 160; ++i) {
+    // Queue c floods first, then a and b arrive: c holds more than it deserves.
+    const int q = i < 40 ? 2 : i % 3;
+    const int gpus = 1 << (i % 4);
+    const int replicas = i % 5 == 0 ? 2 : 1;
+    trace += "{\"time\": " + std::to_string(i / 4) + ", \"name\": \"j" + std::to_string(i) + "\", \"queue\": \"" + queues[q] +
+             "\", \"priority\": " + std::to_string(i % 7 == 0 ? 100 : 1) + ", \"tasks\": [{\"name\": \"w\", \"replicas\": " +
+             std::to_string(replicas) + ", \"gpus\": " + std::to_string(gpus) + ", \"cpu\": \"" + std::to_string(4 * gpus) +
+             "\", \"memory\": \"" + std::to_string(16 * gpus) + "Gi\", \"duration\": " + std::to_string(20 + (i * 37) % 90) + "}]}\n";
+  }
+  const sim::Trace t = sim::parse_trace(trace, "trace.jsonl");
+  const sch::Config conf = sch::parse_config(conf_text, "preempt.conf");
+  sim::SimOptions on, off;
+  off.shortcuts = false;
+  const auto fast = sim::simulate_steps(t, nodes(6, 8), conf, on, 400);
+  const auto slow = sim::simulate_steps(t, nodes(6, 8), conf, off, 400);
+  REQUIRE(fast.size() == slow.size());
+  std::size_t evicted = 0, bound = 0;
+  for (std::size_t i = 0; i < fast.size(); ++i) {
+    INFO("session at " << fast[i].time / 1000000000 << " s");
+    REQUIRE(fast[i].time == slow[i].time);
+    CHECK(fast[i].bound == slow[i].bound);
+    CHECK(fast[i].evicted == slow[i].evicted);
+    evicted += slow[i].evicted.size();
+    bound += slow[i].bound.size();
+  }
+  // The trace makes both actions evict, or the comparison would prove little.
+  CHECK(evicted >= 5);
+  CHECK(bound > 150);
+  const sim::Report a = sim::simulate(t, nodes(6, 8), "cluster", conf, "on", on);
+  const sim::Report b = sim::simulate(t, nodes(6, 8), "cluster", conf, "off", off);
+  CHECK(a.preemptions == b.preemptions);
+  CHECK(a.makespan == b.makespan);
+  CHECK(a.completed == 160);
+}
+
 TEST_CASE("trace errors name the file, the record's line and the field") {
   CHECK(error_of("{\"time\": 0, \"tasks\": [{\"gpus\": 1, \"duration\": 5}]}\n{\"time\": 1, \"tasks\": [{\"replicas\": -1, \"duration\": 5}]}\n",
                  "trace.jsonl") == "trace.jsonl:2: tasks[0].replicas: must be >= 0");

@@ -60,7 +60,7 @@ bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<
     const Resource* could_free = bound(n);
     return could_free != nullptr && may_free_enough(s, preemptor, n, *could_free, nullptr);
   };
-  for (int n : s.sorted_feasible(preemptor, may_fit)) {
+  for (int n : s.options.shortcuts ? s.sorted_feasible(preemptor, may_fit) : s.sorted_feasible(preemptor)) {
     std::vector<int> preemptees;
     for (int v : on_node[static_cast<std::size_t>(n)]) {
       if (s.task(v).node == n && filter(v)) preemptees.push_back(v);

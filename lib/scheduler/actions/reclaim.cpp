@@ -54,7 +54,7 @@ bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<s
                   const std::vector<ReclaimBound>& bounds) {
   for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
     const ReclaimBound& b = bounds[static_cast<std::size_t>(n)];
-    if (b.by_queue.empty() || !may_free_enough(s, t, n, b.all, queue_sum(b.by_queue, q))) continue;
+    if (s.options.shortcuts && (b.by_queue.empty() || !may_free_enough(s, t, n, b.all, queue_sum(b.by_queue, q)))) continue;
     if (s.predicate(t, n) != 0) continue;
     std::vector<int> reclaimees;
     for (int v : on_node[static_cast<std::size_t>(n)]) {
@@ -83,7 +83,7 @@ bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<s
 /// reads no more of the reclaimer than that (and the predicates read only the signature).
 class FailedReclaims {
  public:
-  explicit FailedReclaims(const Session& s) : s_(s), on_(s.reclaimers_alike_by_queue_and_signature()) {}
+  explicit FailedReclaims(const Session& s) : s_(s), on_(s.options.shortcuts && s.reclaimers_alike_by_queue_and_signature()) {}
   bool known(int t, int q) const {
     if (!on_) return false;
     auto it = failed_.find(key(t, q));

@@ -58,10 +58,10 @@ class Overcommit : public Plugin {
   }
 
  private:
-  static int32_t allocated_count(const Session& s, const JobState& js) {
-    int32_t n = 0;
-    for (int t : js.tasks) n += allocated_status(s.task(t).status) ? 1 : 0;
-    return n;
+  static int32_t allocated_count(const Session&, const JobState& js) {
+    // The job's status counts (kept by the session): no walk over its tasks.
+    auto c = [&js](TaskStatus st) { return js.count[static_cast<std::size_t>(st)]; };
+    return c(TaskStatus::Bound) + c(TaskStatus::Binding) + c(TaskStatus::Running) + c(TaskStatus::Allocated);
   }
 
   double factor_ = kDefaultFactor;
