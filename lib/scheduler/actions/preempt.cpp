@@ -93,8 +93,6 @@ std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {
 }  // namespace
 
 void run_preempt(Session& s) {
-  const auto on_node = tasks_by_node(s);
-  const auto by_queue = preemptee_bounds(s, on_node);
   std::vector<int> queue_order;
   std::vector<char> seen(s.model.queues.size(), 0);
   std::vector<std::unique_ptr<Heap>> starving(s.model.queues.size());
@@ -115,6 +113,10 @@ void run_preempt(Session& s) {
     under_request.push_back(j);
     tasks[ji] = pending_preemptors(s, j);
   }
+  // Without a starving job neither phase does anything: skip the per-node work.
+  if (under_request.empty()) return;
+  const auto on_node = tasks_by_node(s);
+  const auto by_queue = preemptee_bounds(s, on_node);
   std::stable_sort(queue_order.begin(), queue_order.end(), [&s](int l, int r) { return s.queue_order_less(l, r); });
 
   for (int q : queue_order) {

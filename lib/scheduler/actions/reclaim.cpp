@@ -106,9 +106,8 @@ class FailedReclaims {
 }  // namespace
 
 void run_reclaim(Session& s) {
-  const auto on_node = tasks_by_node(s);
-  const auto bounds = reclaim_bounds(s, on_node);
   FailedReclaims failed(s);
+  bool any_starving = false;
   Heap queues([&s](int l, int r) { return s.queue_order_less(l, r); });
   std::vector<char> seen(s.model.queues.size(), 0);
   std::vector<std::unique_ptr<Heap>> starving(s.model.queues.size());
@@ -125,12 +124,17 @@ void run_reclaim(Session& s) {
     if (!s.job_starving(j)) continue;
     if (!starving[q]) starving[q] = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });
     starving[q]->push(j);
+    any_starving = true;
     tasks[ji] = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
     for (int t : js.tasks) {
       if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never) tasks[ji]->push(t);
     }
   }
 
+  // Without a starving job the loop below only pops queues: skip the per-node work.
+  if (!any_starving) return;
+  const auto on_node = tasks_by_node(s);
+  const auto bounds = reclaim_bounds(s, on_node);
   while (!queues.empty()) {
     const int q = queues.pop();
     if (s.overused(q)) continue;
