@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "support/run_kai.h"
+#include "support/served.h"
 
 using namespace kai::test;
 using nlohmann::json;
@@ -60,44 +61,6 @@ std::string podgroup_of(const KaiEnv& env, const std::string& job) {
   REQUIRE(r.code == 0);
   return job + "-" + r.out;
 }
-
-/// `kai cluster serve --port 0` in the background of a KaiEnv, with a kubeconfig for it (context
-/// kai-local) in the env's HOME; as tests/e2e/serve_test.cpp does.
-class Served {
- public:
-  explicit Served(KaiEnv& env) {
-    const std::string port_file = env.dir().str() + "/serve.port";
-    std::vector<std::string> args{KAI_BINARY, "cluster", "serve", "--port", "0", "--port-file", port_file, "--period", "200ms"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> envs;
-    for (const auto& [k, v] : env.env()) envs.push_back(k + "=" + v);
-    std::vector<char*> envp;
-    for (auto& e : envs) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, (env.dir().str() + "/serve.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    REQUIRE(posix_spawn(&pid_, KAI_BINARY, &fa, nullptr, argv.data(), envp.data()) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    for (int i = 0; i < 400 && !std::filesystem::exists(port_file); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    INFO(read_file(env.dir().str() + "/serve.log"));
-    REQUIRE(std::filesystem::exists(port_file));
-    auto r = env.kai({"cluster", "kubeconfig", "--write"});
-    INFO(r.err);
-    REQUIRE(r.code == 0);
-  }
-  ~Served() {
-    kill(pid_, SIGTERM);
-    int st = 0;
-    waitpid(pid_, &st, 0);
-  }
-
- private:
-  pid_t pid_ = -1;
-};
 
 }  // namespace
 
