@@ -101,8 +101,24 @@ TEST_CASE("a high-priority job preempts a low-priority one in local mode and bot
   CHECK_FALSE(kai::test::process_alive(before.at("low-worker-2")));
   CHECK(kai::test::process_alive(before.at("low-worker-0")));
   CHECK(kai::test::process_alive(before.at("low-worker-3")));
-  const auto events = env.kai({"get", "events"}).out;
-  CHECK(events.find("Created 2 pod(s) for job low") != std::string::npos);
+  // The two pods come back (in one reconcile or two, as their processes end) and run again,
+  // as new processes, once high is done.
+  auto low_supervisors = [&env] {
+    auto all = supervisors(env);
+    std::map<std::string, pid_t> low;
+    for (const auto& [pod, pid] : all) {
+      if (pod.rfind("low-", 0) == 0) low[pod] = pid;
+    }
+    return low;
+  };
+  for (int i = 0; i < 300 && (running_pods(env, "low") < 4 || low_supervisors().size() < 4); ++i) ::usleep(100000);
+  REQUIRE(running_pods(env, "low") == 4);
+  const auto after = low_supervisors();
+  REQUIRE(after.size() == 4);
+  CHECK(after.at("low-worker-1") != before.at("low-worker-1"));
+  CHECK(after.at("low-worker-2") != before.at("low-worker-2"));
+  CHECK(after.at("low-worker-0") == before.at("low-worker-0"));
+  CHECK(env.kai({"get", "events"}).out.find("for job low") != std::string::npos);
 
   REQUIRE(env.sh("touch " + gate).code == 0);
   r = env.kai({"job", "wait", "low", "--timeout", "60s"});
