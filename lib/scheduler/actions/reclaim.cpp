@@ -27,6 +27,9 @@ namespace {
 struct ReclaimBound {
   Resource all;
   QueueSums by_queue;
+  /// Those tasks, in the node's order. Reclaim never makes a task Running, so the reclaimees of a
+  /// later moment are the ones of these still Running there.
+  std::vector<int> tasks;
 };
 
 bool is_reclaimee_of_any_queue(const Session& s, int v, int n) {
@@ -42,6 +45,7 @@ std::vector<ReclaimBound> reclaim_bounds(const Session& s, const std::vector<std
     b.all = s.model.empty_resource();
     for (int v : on_node[n]) {
       if (!is_reclaimee_of_any_queue(s, v, static_cast<int>(n))) continue;
+      b.tasks.push_back(v);
       b.all.add(s.mtask(v).request);
       add_to_queue_sums(s, b.by_queue, s.job(s.task(v).job).queue, s.mtask(v).request);
     }
@@ -50,15 +54,15 @@ std::vector<ReclaimBound> reclaim_bounds(const Session& s, const std::vector<std
 }
 
 /// True when the task was pipelined on some node.
-bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<std::vector<int>>& on_node,
-                  const std::vector<ReclaimBound>& bounds) {
+bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<ReclaimBound>& bounds) {
   for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
     const ReclaimBound& b = bounds[static_cast<std::size_t>(n)];
     if (s.options.shortcuts && (b.by_queue.empty() || !may_free_enough(s, t, n, b.all, queue_sum(b.by_queue, q)))) continue;
     if (s.predicate(t, n) != 0) continue;
     std::vector<int> reclaimees;
-    for (int v : on_node[static_cast<std::size_t>(n)]) {
-      if (!is_reclaimee_of_any_queue(s, v, n) || s.job(s.task(v).job).queue == q) continue;
+    for (int v : b.tasks) {
+      const TaskState& vs = s.task(v);
+      if (vs.node != n || vs.status != TaskStatus::Running || s.job(vs.job).queue == q) continue;
       reclaimees.push_back(v);
     }
     if (reclaimees.empty()) continue;
@@ -149,7 +153,7 @@ void run_reclaim(Session& s) {
       if (!s.preemptive(q, t)) continue;
       if (failed.known(t, q)) continue;
       const uint64_t before = s.epoch();
-      if (reclaim_task(s, stmt, t, q, on_node, bounds)) {
+      if (reclaim_task(s, stmt, t, q, bounds)) {
         assigned = true;
       } else {
         failed.note(t, q, before);
