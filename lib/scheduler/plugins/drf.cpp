@@ -98,9 +98,8 @@ class Drf : public Plugin {
     allocated_.assign(s.jobs.size(), s.model.empty_resource());
     shares_.assign(s.jobs.size(), 0.0);
     for (std::size_t j = 0; j < s.jobs.size(); ++j) {
-      for (int t : s.jobs[j].tasks) {
-        if (allocated_status(s.task(t).status)) allocated_[j].add(s.mtask(t).request);
-      }
+      // The session summed the job's allocated tasks' requests (in task order) when it opened.
+      allocated_[j] = s.jobs[j].allocated;
       shares_[j] = share_of(allocated_[j]);
     }
     if (hierarchy) build_tree(s);
