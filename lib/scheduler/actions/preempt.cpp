@@ -81,38 +81,14 @@ bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<
   return false;
 }
 
-/// The pending tasks of a job that may preempt, in task order.
-std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {
-  auto heap = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
-  for (int t : s.job(j).tasks) {
-    if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never) heap->push(t);
-  }
-  return heap;
-}
-
 }  // namespace
 
 void run_preempt(Session& s) {
-  std::vector<int> queue_order;
-  std::vector<char> seen(s.model.queues.size(), 0);
-  std::vector<std::unique_ptr<Heap>> starving(s.model.queues.size());
-  std::vector<std::unique_ptr<Heap>> tasks(s.jobs.size());
-  std::vector<int> under_request;
-  for (std::size_t ji = 0; ji < s.jobs.size(); ++ji) {
-    const int j = static_cast<int>(ji);
-    const JobState& js = s.job(j);
-    if (js.is_pending() || s.job_valid(j)) continue;
-    const auto q = static_cast<std::size_t>(js.queue);
-    if (!seen[q]) {
-      seen[q] = 1;
-      queue_order.push_back(js.queue);
-    }
-    if (!s.job_starving(j)) continue;
-    if (!starving[q]) starving[q] = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });
-    starving[q]->push(j);
-    under_request.push_back(j);
-    tasks[ji] = pending_preemptors(s, j);
-  }
+  StarvingJobs sj = starving_jobs(s);
+  std::vector<int>& queue_order = sj.queues;
+  std::vector<std::unique_ptr<Heap>>& starving = sj.by_queue;
+  std::vector<std::unique_ptr<Heap>>& tasks = sj.pending;
+  const std::vector<int>& under_request = sj.jobs;
   // Without a starving job neither phase does anything: skip the per-node work.
   if (under_request.empty()) return;
   const auto on_node = tasks_by_node(s);

@@ -111,29 +111,12 @@ class FailedReclaims {
 
 void run_reclaim(Session& s) {
   FailedReclaims failed(s);
-  bool any_starving = false;
+  StarvingJobs sj = starving_jobs(s);
   Heap queues([&s](int l, int r) { return s.queue_order_less(l, r); });
-  std::vector<char> seen(s.model.queues.size(), 0);
-  std::vector<std::unique_ptr<Heap>> starving(s.model.queues.size());
-  std::vector<std::unique_ptr<Heap>> tasks(s.jobs.size());
-  for (std::size_t ji = 0; ji < s.jobs.size(); ++ji) {
-    const int j = static_cast<int>(ji);
-    const JobState& js = s.job(j);
-    if (js.is_pending() || s.job_valid(j)) continue;
-    const auto q = static_cast<std::size_t>(js.queue);
-    if (!seen[q]) {
-      seen[q] = 1;
-      queues.push(js.queue);
-    }
-    if (!s.job_starving(j)) continue;
-    if (!starving[q]) starving[q] = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });
-    starving[q]->push(j);
-    any_starving = true;
-    tasks[ji] = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
-    for (int t : js.tasks) {
-      if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never) tasks[ji]->push(t);
-    }
-  }
+  for (int q : sj.queues) queues.push(q);
+  std::vector<std::unique_ptr<Heap>>& starving = sj.by_queue;
+  std::vector<std::unique_ptr<Heap>>& tasks = sj.pending;
+  const bool any_starving = !sj.jobs.empty();
 
   // Without a starving job the loop below only pops queues: skip the per-node work.
   if (!any_starving) return;

@@ -23,6 +23,37 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
   return s.mtask(preemptor).request.less_equal(future, DimDefault::Zero);
 }
 
+std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {
+  auto heap = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
+  for (int t : s.job(j).tasks) {
+    if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never) heap->push(t);
+  }
+  return heap;
+}
+
+StarvingJobs starving_jobs(Session& s) {
+  StarvingJobs out;
+  std::vector<char> seen(s.model.queues.size(), 0);
+  out.by_queue.resize(s.model.queues.size());
+  out.pending.resize(s.jobs.size());
+  for (std::size_t ji = 0; ji < s.jobs.size(); ++ji) {
+    const int j = static_cast<int>(ji);
+    const JobState& js = s.job(j);
+    if (js.is_pending() || s.job_valid(j)) continue;
+    const auto q = static_cast<std::size_t>(js.queue);
+    if (!seen[q]) {
+      seen[q] = 1;
+      out.queues.push_back(js.queue);
+    }
+    if (!s.job_starving(j)) continue;
+    if (!out.by_queue[q]) out.by_queue[q] = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });
+    out.by_queue[q]->push(j);
+    out.jobs.push_back(j);
+    out.pending[ji] = pending_preemptors(s, j);
+  }
+  return out;
+}
+
 void add_to_queue_sums(const Session& s, QueueSums& sums, int q, const Resource& r) {
   for (auto& [sq, sum] : sums) {
     if (sq == q) {

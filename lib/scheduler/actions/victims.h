@@ -3,6 +3,7 @@
 // Session.BuildVictimsPriorityQueue): the running tasks of each node, the check that victims free
 // enough, and the order victims are evicted in.
 
+#include <memory>
 #include <vector>
 
 #include "lib/scheduler/actions/heap.h"
@@ -18,6 +19,21 @@ std::vector<std::vector<int>> tasks_by_node(const Session& s);
 /// Volcano's ValidateVictims: some victim, and the node's FutureIdle plus every victim's request
 /// covers the preemptor's request.
 bool victims_free_enough(const Session& s, int preemptor, int n, const std::vector<int>& victims);
+
+/// The pending tasks of a job that may preempt or reclaim (not preemptionPolicy Never), in task
+/// order.
+std::unique_ptr<Heap> pending_preemptors(Session& s, int j);
+
+/// Where preempt and reclaim start (Volcano's loop over the session's jobs): the queues of the
+/// jobs that are neither Pending nor invalid, first seen first; among those jobs the starving
+/// ones, per queue in job order and in session order; and each starving job's pending tasks.
+struct StarvingJobs {
+  std::vector<int> queues;
+  std::vector<std::unique_ptr<Heap>> by_queue;  ///< per model queue; null when none starves
+  std::vector<std::unique_ptr<Heap>> pending;   ///< per job; null unless it starves
+  std::vector<int> jobs;
+};
+StarvingJobs starving_jobs(Session& s);
 
 /// Requests summed per queue: the (few) queues with some entry, in first-seen order.
 using QueueSums = std::vector<std::pair<int, Resource>>;
