@@ -98,6 +98,13 @@ void run_preempt(Session& s) {
   for (int q : queue_order) {
     // Between jobs of the queue.
     Heap* jobs = starving[static_cast<std::size_t>(q)].get();
+    // The queue's bound on each node, looked up once for all its preemptors.
+    std::vector<const Resource*> queue_bound;
+    if (jobs != nullptr && !jobs->empty()) {
+      queue_bound.resize(s.nodes.size());
+      for (std::size_t n = 0; n < queue_bound.size(); ++n) queue_bound[n] = queue_sum(by_queue[n], q);
+    }
+    const CandidateBound same_queue = [&queue_bound](int n) { return queue_bound[static_cast<std::size_t>(n)]; };
     while (jobs != nullptr && !jobs->empty()) {
       const int j = jobs->pop();
       Heap& pending = *tasks[static_cast<std::size_t>(j)];
@@ -109,7 +116,6 @@ void run_preempt(Session& s) {
           const int vj = s.task(v).job;
           return running_with_request(s, v) && s.mtask(v).preemptable && vj >= 0 && vj != j && s.job(vj).queue == q;
         };
-        const CandidateBound same_queue = [&by_queue, q](int n) { return queue_sum(by_queue[static_cast<std::size_t>(n)], q); };
         if (preempt_task(s, stmt, t, on_node, other_jobs, same_queue)) assigned = true;
       }
       if (!s.job_pipelined(j)) {
