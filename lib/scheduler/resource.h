@@ -38,15 +38,7 @@ class ResourceValues {
     if (n_ > kInline) heap_ = new double[n_];
     std::copy(o.data(), o.data() + n_, data());
   }
-  ResourceValues(ResourceValues&& o) noexcept : n_(o.n_) {
-    if (n_ > kInline) {
-      heap_ = o.heap_;
-      o.heap_ = nullptr;
-    } else {
-      std::copy(o.inline_, o.inline_ + n_, inline_);
-    }
-    o.n_ = 0;
-  }
+  ResourceValues(ResourceValues&& o) noexcept { take(o); }
   ResourceValues& operator=(const ResourceValues& o) {
     if (this == &o) return *this;
     if (o.n_ > kInline && o.n_ != n_) {
@@ -64,14 +56,7 @@ class ResourceValues {
     if (this == &o) return *this;
     delete[] heap_;
     heap_ = nullptr;
-    n_ = o.n_;
-    if (n_ > kInline) {
-      heap_ = o.heap_;
-      o.heap_ = nullptr;
-    } else {
-      std::copy(o.inline_, o.inline_ + n_, inline_);
-    }
-    o.n_ = 0;
+    take(o);
     return *this;
   }
   ~ResourceValues() { delete[] heap_; }
@@ -84,6 +69,17 @@ class ResourceValues {
   }
 
  private:
+  /// Moves o's values here (this holds no heap block); o is left empty.
+  void take(ResourceValues& o) noexcept {
+    n_ = o.n_;
+    if (n_ > kInline) {
+      heap_ = o.heap_;
+      o.heap_ = nullptr;
+    } else {
+      std::copy(o.inline_, o.inline_ + n_, inline_);
+    }
+    o.n_ = 0;
+  }
   double* data() { return n_ > kInline ? heap_ : inline_; }
   const double* data() const { return n_ > kInline ? heap_ : inline_; }
   std::size_t n_ = 0;

@@ -142,29 +142,22 @@ class Drf : public Plugin {
     });
 
     // Pipelined tasks count too: Volcano's AllocateFunc sees allocate and pipeline alike.
-    s.add_event_handler(
-        [this, hierarchy, &s](int t) {
-          const int j = s.task(t).job;
-          if (j < 0) return;
-          const auto ji = static_cast<std::size_t>(j);
-          allocated_[ji].add(s.mtask(t).request);
-          shares_[ji] = share_of(allocated_[ji]);
-          if (hierarchy) {
-            tree_.total_allocated.add(s.mtask(t).request);
-            set_job(tree_, j, allocated_[ji]);
-          }
-        },
-        [this, hierarchy, &s](int t) {
-          const int j = s.task(t).job;
-          if (j < 0) return;
-          const auto ji = static_cast<std::size_t>(j);
-          allocated_[ji].sub(s.mtask(t).request);
-          shares_[ji] = share_of(allocated_[ji]);
-          if (hierarchy) {
-            tree_.total_allocated.sub(s.mtask(t).request);
-            set_job(tree_, j, allocated_[ji]);
-          }
-        });
+    s.add_event_handler([this, hierarchy, &s](int t) { on_task(s, t, hierarchy, true); },
+                        [this, hierarchy, &s](int t) { on_task(s, t, hierarchy, false); });
+  }
+
+  /// A task of a job allocated (or pipelined) or given back: the job's share, and the tree.
+  void on_task(const Session& s, int t, bool hierarchy, bool allocated) {
+    const int j = s.task(t).job;
+    if (j < 0) return;
+    const auto ji = static_cast<std::size_t>(j);
+    const Resource& req = s.mtask(t).request;
+    allocated ? allocated_[ji].add(req) : allocated_[ji].sub(req);
+    shares_[ji] = share_of(allocated_[ji]);
+    if (hierarchy) {
+      allocated ? tree_.total_allocated.add(req) : tree_.total_allocated.sub(req);
+      set_job(tree_, j, allocated_[ji]);
+    }
   }
 
   /// The job's dominant share (calculateShare).
