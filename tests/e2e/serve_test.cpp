@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <map>
+#include <set>
+#include <sstream>
 #include <thread>
 
 #include "support/run_kai.h"
@@ -235,4 +238,53 @@ TEST_CASE("serve: bad requests get the API server's Status codes and change noth
   CHECK(mm.out.find("the namespace of the provided object does not match the namespace sent on the request") != std::string::npos);
   // Health checks need no token.
   CHECK(code(srv.raw("GET", "/healthz", "", "application/json", "")) == "200");
+}
+
+TEST_CASE("serve: concurrent writes are committed together, and one that fails leaves the others standing") {
+  KaiEnv env;
+  Served srv(env);
+  // 40 clients at once: 8 create the same job (one wins, 7 get 409), 8 send an invalid job (422),
+  // 24 create jobs of their own. The server commits what arrives together in one transaction
+  // with a savepoint per write, so the failures must not undo (or leak into) the others.
+  const std::string script = R"(
+import http.client, json, ssl, sys, threading
+ctx = ssl.create_default_context(cafile=sys.argv[1])
+port, token = int(sys.argv[2]), sys.argv[3]
+def job(name, min_available):
+    return json.dumps({"apiVersion": "batch.volcano.sh/v1alpha1", "kind": "Job", "metadata": {"name": name},
+        "spec": {"minAvailable": min_available, "tasks": [{"name": "t", "replicas": 1, "template": {"spec":
+        {"containers": [{"name": "c", "image": "busybox", "command": ["sleep", "30"]}]}}}]}})
+bodies = [("same", job("same", 1))] * 8 + [("bad", job("bad-%d" % i, -1)) for i in range(8)] + \
+         [("own", job("own-%d" % i, 1)) for i in range(24)]
+results, lock, start = [], threading.Lock(), threading.Barrier(len(bodies))
+def post(kind, body):
+    c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
+    c.connect()
+    start.wait()
+    c.request("POST", "/apis/batch.volcano.sh/v1alpha1/namespaces/default/jobs", body=body,
+              headers={"Content-Type": "application/json", "Authorization": "Bearer " + token})
+    r = c.getresponse()
+    r.read()
+    with lock: results.append("%s %d" % (kind, r.status))
+ts = [threading.Thread(target=post, args=b) for b in bodies]
+for t in ts: t.start()
+for t in ts: t.join()
+print("\n".join(sorted(results)))
+)";
+  auto r = run_process({"python3", "-c", script, env.home() + "/serve/ca.crt", std::to_string(srv.port), srv.token}, env.env());
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  std::map<std::string, int> got;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) got[line]++;
+  CHECK(got == std::map<std::string, int>{{"bad 422", 8}, {"own 201", 24}, {"same 201", 1}, {"same 409", 7}});
+  std::set<std::string> names;
+  const json listed = get_json(env, {"get", "vcjob", "--local"});
+  INFO(listed.dump());
+  for (const auto& j : listed["items"]) names.insert(j["metadata"]["name"].get<std::string>());
+  CHECK(names.size() == 25);
+  CHECK(names.count("same") == 1);
+  CHECK(names.count("own-0") == 1);
+  CHECK(names.count("own-23") == 1);
+  CHECK(names.count("bad-0") == 0);
 }
