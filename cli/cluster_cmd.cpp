@@ -256,6 +256,7 @@ struct ServeOptions {
   std::string address = "127.0.0.1";
   int port = 6443;
   std::string period = "1s";
+  std::string compaction_interval = "5m";
   std::string port_file;
 };
 
@@ -274,11 +275,16 @@ void serve(Context& ctx, const ServeOptions& o) {
   if (o.port < 0 || o.port > 65535) throw Error::usage("--port: must be between 0 and 65535");
   const auto period = api::go_duration_seconds(o.period);
   if (!period || *period <= 0) throw Error::usage("--period: invalid duration \"" + o.period + "\" (e.g. 500ms, 1s)");
+  const auto compaction = api::go_duration_seconds(o.compaction_interval);
+  if (!compaction || *compaction < 0) {
+    throw Error::usage("--compaction-interval: invalid duration \"" + o.compaction_interval + "\" (e.g. 5m; 0 never compacts)");
+  }
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   const std::string server = apiserver_path().string();
   std::vector<std::string> args{server, "--kai-home", ctx.home(), "--address", o.address, "--port", std::to_string(o.port),
-                                "--period", std::to_string(*period), "--supervisor", exe.string()};
+                                "--period", std::to_string(*period), "--compaction-interval", std::to_string(*compaction),
+                                "--supervisor", exe.string()};
   if (!o.port_file.empty()) args.insert(args.end(), {"--port-file", o.port_file});
   if (ctx.global.verbosity >= 2) args.push_back("-v");
   std::vector<char*> argv;
@@ -389,6 +395,9 @@ void add_cluster_commands(CLI::App& root, Context& ctx) {
   serve_cmd->add_option("--address", so->address, "address to listen on (loopback unless you say otherwise)")->capture_default_str();
   serve_cmd->add_option("--port", so->port, "port to listen on (0: any free port)")->capture_default_str();
   serve_cmd->add_option("--period", so->period, "a scheduling session at least this often (Volcano's schedule-period)")->capture_default_str();
+  serve_cmd->add_option("--compaction-interval", so->compaction_interval,
+                        "compact the change log this often, keeping at least this much history for watches (0: never)")
+      ->capture_default_str();
   serve_cmd->add_option("--port-file", so->port_file, "write the port here once listening")->type_name("FILE");
   serve_cmd->footer("Runs until Ctrl-C. Certificates and the token are made on first start in $KAI_HOME/serve (0600);\n"
                     "anonymous requests get 401. Connect with: kai cluster kubeconfig --write; kubectl --context kai-local get vcjob");

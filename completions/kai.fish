@@ -2,7 +2,7 @@
 function __kai_path
     set -l path kai
     set -l skip 0
-    set -l value_flags --action --address --capability --cluster --compare --container --context --context-name --cpu --deserved --field-selector --filename --for --gpus-per-node --guarantee --image --index --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --period --plot --port --port-file --queue --replicas --request-timeout --requests --scheduler --scheduler-conf --selector --server --state --task --timeline --timeout --verbosity --weight -L -N -R -S -a -c -f -i -l -m -n -o -q -r -s -v -w
+    set -l value_flags --action --address --capability --cluster --compaction-interval --compare --container --context --context-name --cpu --deserved --field-selector --filename --for --gpus-per-node --guarantee --image --index --kai-home --kubeconfig --label-columns --label-selector --limits --max-pods --memory --min --name --namespace --nodes --output --parent --period --plot --port --port-file --queue --replicas --request-timeout --requests --scheduler --scheduler-conf --selector --server --state --task --timeline --timeout --verbosity --weight -L -N -R -S -a -c -f -i -l -m -n -o -q -r -s -v -w
     for w in (commandline -opc)[2..-1]
         if test $skip -eq 1
             set skip 0
@@ -219,6 +219,7 @@ complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -s h -l help -d 'Pr
 complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l address -r -d 'address to listen on (loopback unless you say otherwise)'
 complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l port -r -d 'port to listen on (0: any free port)'
 complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l period -r -d 'a scheduling session at least this often (Volcano\'s schedule-period)'
+complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l compaction-interval -r -d 'compact the change log this often, keeping at least this much history for watches (0: never)'
 complete -c kai -n "test (__kai_path) = 'kai cluster serve'" -l port-file -r -d 'write the port here once listening'
 complete -c kai -n "test (__kai_path) = 'kai cluster kubeconfig'" -s h -l help -d 'Print this help message and exit'
 complete -c kai -n "test (__kai_path) = 'kai cluster kubeconfig'" -l write -d 'add or replace the context in $KUBECONFIG\'s first file, else ~/.kube/config'

@@ -81,6 +81,9 @@ class LocalCluster : public client::ResourceClient {
   ReconcileStats reconcile_if_needed();
   /// True when reconcile_if_needed() would reconcile. Reads a small file and one store row.
   bool reconcile_needed() const;
+  /// How often a reconcile compacts the store's change log (Store::compact_changes_if_due;
+  /// kube-apiserver's --etcd-compaction-interval, 5 minutes by default); 0: never.
+  void set_compaction_interval(double seconds) { compaction_interval_seconds_ = seconds; }
   /// $KAI_HOME/run/reconcile.lock, held (flock) by whoever reconciles: a reconcile waits for
   /// the one in progress, and `kai cluster reset` keeps them out while it deletes.
   static std::filesystem::path reconcile_lock_path(const std::filesystem::path& home);
@@ -138,6 +141,7 @@ class LocalCluster : public client::ResourceClient {
   std::unique_ptr<store::Store> store_;
   std::filesystem::path home_;
   std::vector<std::string> supervisor_command_;
+  double compaction_interval_seconds_ = 300;
   int64_t reconciled_rv_ = -1;  // the store's version as the last reconcile() saw it
   std::vector<std::pair<pid_t, uint64_t>> stopping_;  // supervisors signalled, with start times
   std::vector<std::string> last_supervisors_;  // of unfinished pods, after the last reconcile

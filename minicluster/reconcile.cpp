@@ -624,6 +624,9 @@ ReconcileStats LocalCluster::reconcile_if_needed() {
 
 ReconcileStats LocalCluster::reconcile_locked() {
   ReconcileStats stats = reconcile();
+  if (store_->compact_changes_if_due(compaction_interval_seconds_, unix_now())) {
+    spdlog::debug("compacted the change log up to resourceVersion {}", store_->compacted_resource_version());
+  }
   json j = {{"resourceVersion", reconciled_rv_},
             {"wakeAt", stats.wake_in_seconds < 0 ? 0.0 : unix_now() + stats.wake_in_seconds},
             {"supervisors", json::array()}};

@@ -105,11 +105,24 @@ CREATE TABLE summary_spec(
 )sql");
 }
 
+// 2 -> 3: the compaction of the change log (Store::compact_changes_if_due).
+void migrate_to_3(sqlite3* db, const fs::path& path) {
+  exec_migration(db, path, 3, R"sql(
+CREATE TABLE compaction(
+  id INTEGER PRIMARY KEY CHECK (id = 0),
+  compacted INTEGER NOT NULL,        -- the changes up to this resourceVersion are gone
+  mark_rv INTEGER NOT NULL,          -- the resourceVersion at the last compaction check
+  mark_time REAL NOT NULL            -- when that was (unix seconds; 0: never)
+);
+INSERT INTO compaction(id, compacted, mark_rv, mark_time) VALUES(0, 0, 0, 0);
+)sql");
+}
+
 // kMigrations[i] upgrades a store from schema version i to i + 1, inside the migrating
 // transaction. Append new versions at the end (and bump Store::kSchemaVersion); never edit a
 // migration that has shipped.
 using Migration = void (*)(sqlite3* db, const fs::path& path);
-constexpr std::array<Migration, Store::kSchemaVersion> kMigrations = {migrate_to_1, migrate_to_2};
+constexpr std::array<Migration, Store::kSchemaVersion> kMigrations = {migrate_to_1, migrate_to_2, migrate_to_3};
 
 // The statements a Store prepares once and keeps; index into Store::stmts_.
 enum Sql : std::size_t {
@@ -142,6 +155,9 @@ enum Sql : std::size_t {
   kListSummaries,
   kListSummariesNamespace,
   kBodiesOf,
+  kCompaction,
+  kCompact,
+  kSetCompaction,
   kSqlCount,
 };
 
@@ -170,8 +186,10 @@ constexpr std::array<const char*, kSqlCount> kSqlText = {
     "SELECT o.resource, o.namespace, o.name, o.uid, o.body FROM owners w JOIN objects o ON o.uid = w.child_uid"
     " WHERE w.owner_uid = ?1 ORDER BY o.resource, o.namespace, o.name",
     "INSERT INTO changes(resource_version, type, resource, namespace, name, body) VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    // The compaction check is in the same statement, so in the same snapshot as the rows: no rows
+    // when the changes after ?1 are partly gone (changes_since then tells why).
     "SELECT resource_version, type, resource, body FROM changes WHERE resource_version > ?1"
-    " ORDER BY resource_version LIMIT ?2",
+    " AND ?1 >= (SELECT compacted FROM compaction WHERE id = 0) ORDER BY resource_version LIMIT ?2",
     "SELECT spec FROM summary_spec WHERE id = 0",
     "INSERT OR REPLACE INTO summary_spec(id, spec) VALUES(0, ?1)",
     "DELETE FROM summaries",
@@ -184,6 +202,9 @@ constexpr std::array<const char*, kSqlCount> kSqlText = {
     "SELECT summary FROM summaries WHERE resource = ?1 AND namespace = ?3"
     " AND (SELECT spec FROM summary_spec WHERE id = 0) = ?2 ORDER BY name",
     "SELECT namespace, name, body FROM objects WHERE resource = ?1",
+    "SELECT compacted, mark_rv, mark_time FROM compaction WHERE id = 0",
+    "DELETE FROM changes WHERE resource_version <= ?1",
+    "UPDATE compaction SET compacted = ?1, mark_rv = ?2, mark_time = ?3 WHERE id = 0",
 };
 
 // The WAL is checkpointed and restarted after the commit that takes it to this many pages (4 KiB
@@ -572,6 +593,10 @@ class Query {
     check(sqlite3_bind_int64(st_, i, v));
     return *this;
   }
+  Query& bind(int i, double v) {
+    check(sqlite3_bind_double(st_, i, v));
+    return *this;
+  }
   /// True when a row is ready, false when done.
   bool step() {
     int rc = sqlite3_step(st_);
@@ -590,6 +615,7 @@ class Query {
     return p ? std::string_view(p, static_cast<std::size_t>(sqlite3_column_bytes(st_, col))) : std::string_view();
   }
   int64_t integer(int col) const { return sqlite3_column_int64(st_, col); }
+  double real(int col) const { return sqlite3_column_double(st_, col); }
   json parse(int col, const OmitTree* omit = nullptr) const { return parse_json(text(col), omit); }
 
 
@@ -1380,11 +1406,54 @@ void Store::set_checkpoint_pages(int pages) { checkpoint_pages_ = pages > 0 ? pa
 std::vector<Change> Store::changes_since(int64_t since, std::size_t limit) const {
   std::vector<Change> out;
   if (limit == 0) return out;
-  Query q = Ops::query(*this, kChangesSince);
-  int64_t max_limit = std::numeric_limits<int64_t>::max();
-  q.bind(1, since).bind(2, limit > static_cast<std::size_t>(max_limit) ? max_limit : static_cast<int64_t>(limit));
-  while (q.step()) out.push_back(Change{q.integer(0), std::string(q.text(1)), std::string(q.text(2)), q.parse(3)});
+  {
+    Query q = Ops::query(*this, kChangesSince);
+    int64_t max_limit = std::numeric_limits<int64_t>::max();
+    q.bind(1, since).bind(2, limit > static_cast<std::size_t>(max_limit) ? max_limit : static_cast<int64_t>(limit));
+    while (q.step()) out.push_back(Change{q.integer(0), std::string(q.text(1)), std::string(q.text(2)), q.parse(3)});
+  }
+  if (out.empty()) {
+    // None: nothing happened since, or the change log no longer goes back that far.
+    const int64_t compacted = compacted_resource_version();
+    if (since < compacted) {
+      throw Error::gone("too old resource version: " + std::to_string(since) + " (" + std::to_string(compacted) + ")");
+    }
+  }
   return out;
+}
+
+int64_t Store::compacted_resource_version() const {
+  Query q = Ops::query(*this, kCompaction);
+  return q.step() ? q.integer(0) : 0;
+}
+
+bool Store::compact_changes_if_due(double interval_seconds, double now) {
+  if (interval_seconds <= 0) return false;
+  int64_t compacted = 0, mark_rv = 0;
+  double mark_time = 0;
+  auto read = [&] {
+    Query q = Ops::query(*this, kCompaction);
+    if (!q.step()) throw Error::internal(error_prefix(path_) + "the compaction row is missing");
+    compacted = q.integer(0);
+    mark_rv = q.integer(1);
+    mark_time = q.real(2);
+  };
+  auto due = [&] { return mark_time <= 0 || now < mark_time || now - mark_time >= interval_seconds; };
+  read();  // without the write lock: most calls find nothing due
+  if (!due()) return false;
+  bool compacted_now = false;
+  transact([&] {
+    read();
+    if (!due()) return;
+    const int64_t current = current_resource_version();
+    if (mark_time > 0 && now >= mark_time && mark_rv > compacted) {
+      Ops::query(*this, kCompact).bind(1, mark_rv).run();
+      compacted = mark_rv;
+      compacted_now = true;
+    }
+    Ops::query(*this, kSetCompaction).bind(1, compacted).bind(2, current).bind(3, now).run();
+  });
+  return compacted_now;
 }
 
 fs::path default_home() {

@@ -59,8 +59,8 @@ class Store {
   /// Current schema version (kSchemaVersion after open).
   int schema_version() const;
   /// 1: objects, owners, changes, counter. 2: summaries (objects without
-  /// client::table_omit(res)) and summary_spec (which lists they follow).
-  static constexpr int kSchemaVersion = 2;
+  /// client::table_omit(res)) and summary_spec (which lists they follow). 3: compaction.
+  static constexpr int kSchemaVersion = 3;
 
   /// Stores a new object. Assigns metadata.uid (random UUID v4), resourceVersion (string of the
   /// new global counter), generation 1, creationTimestamp (RFC 3339 UTC, seconds) unless already
@@ -125,8 +125,18 @@ class Store {
 
   /// The latest resourceVersion handed out (0 when empty).
   int64_t current_resource_version() const;
-  /// Changes with resourceVersion > since, oldest first, at most `limit`.
+  /// Changes with resourceVersion > since, oldest first, at most `limit`. Throws kai::Error Gone
+  /// `too old resource version: <since> (<compacted>)` when the log was compacted past `since`.
   std::vector<Change> changes_since(int64_t since, std::size_t limit = 10000) const;
+  /// The change log's compaction, as kube-apiserver has etcd compact every interval (5 minutes by
+  /// default) to the revision it saw at the interval before: when `interval_seconds` have
+  /// passed since the last check, the changes up to the resourceVersion current at that check
+  /// are deleted, and this one's is remembered. So at least one interval of history is kept: a
+  /// watch from a resourceVersion just listed never expires. True when changes were deleted.
+  /// (The mark is in the store, so every process that reconciles shares one schedule.)
+  bool compact_changes_if_due(double interval_seconds, double now_unix_seconds);
+  /// Changes up to this resourceVersion are gone (0: none).
+  int64_t compacted_resource_version() const;
 
   /// Raw handle for diagnostics and tests (PRAGMA integrity_check).
   sqlite3* handle() { return db_; }

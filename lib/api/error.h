@@ -15,6 +15,7 @@ enum class ErrorKind {
   NotFound,       ///< 404
   AlreadyExists,  ///< 409 AlreadyExists
   Conflict,       ///< 409 Conflict (stale resourceVersion)
+  Gone,           ///< 410 Expired (a resourceVersion older than the change log goes back)
   Unavailable,    ///< backend not reachable / not supported yet
   Internal,       ///< a bug or an unexpected failure of a library (500)
 };
@@ -41,6 +42,7 @@ class Error : public std::runtime_error {
   static Error not_found(std::string m) { return Error(ErrorKind::NotFound, std::move(m)); }
   static Error already_exists(std::string m) { return Error(ErrorKind::AlreadyExists, std::move(m)); }
   static Error conflict(std::string m) { return Error(ErrorKind::Conflict, std::move(m)); }
+  static Error gone(std::string m) { return Error(ErrorKind::Gone, std::move(m)); }
   static Error unavailable(std::string m) { return Error(ErrorKind::Unavailable, std::move(m)); }
   static Error internal(std::string m) { return Error(ErrorKind::Internal, std::move(m)); }
 

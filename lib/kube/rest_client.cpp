@@ -124,6 +124,7 @@ Error status_error(long http_status, const std::string& body) {
   if (reason == "NotFound") return Error::not_found(message);
   if (reason == "AlreadyExists") return Error::already_exists(message);
   if (reason == "Conflict") return Error::conflict(message);
+  if (reason == "Expired" || reason == "Gone") return Error::gone("Error from server (" + reason + "): " + message);
   if (reason == "Invalid" || reason == "BadRequest") {
     std::vector<FieldCause> causes;
     for (const auto& c : st.value("/details/causes"_json_pointer, json::array())) {

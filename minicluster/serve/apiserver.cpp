@@ -92,6 +92,7 @@ void send_error(httplib::Response& res, const Error& e, const api::ResourceInfo*
     case ErrorKind::NotFound: return send_status(res, 404, "NotFound", e.what(), details);
     case ErrorKind::AlreadyExists: return send_status(res, 409, "AlreadyExists", e.what(), details);
     case ErrorKind::Conflict: return send_status(res, 409, "Conflict", e.what(), details);
+    case ErrorKind::Gone: return send_status(res, 410, "Expired", e.what());
     case ErrorKind::Invalid: {
       if (e.causes().empty()) return send_status(res, 400, "BadRequest", e.what());
       json causes = json::array();
@@ -905,7 +906,18 @@ class Api {
               sink.done();
               return true;
             }
-            auto changes = st.changes_since(state->rv, 1000);
+            std::vector<store::Change> changes;
+            try {
+              changes = st.changes_since(state->rv, 1000);
+            } catch (const Error& e) {
+              if (e.kind() != ErrorKind::Gone) throw;
+              // As kube-apiserver: the watch answers 200 and ends with one ERROR event, a
+              // Status 410 Expired; the client lists again (kubectl get -w prints it and exits).
+              const std::string ev = json{{"type", "ERROR"}, {"object", status_body(410, "Expired", e.what())}}.dump() + "\n";
+              sink.write(ev.data(), ev.size());
+              sink.done();
+              return true;
+            }
             std::string out;
             for (const auto& c : changes) {
               state->rv = c.resource_version;
@@ -935,6 +947,7 @@ int run_apiserver(const ServeOptions& opts) {
   auto lc = minicluster::LocalCluster::open(opts.home);
   if (!lc->initialised()) lc->initialise(minicluster::NodeShape{});
   lc->set_supervisor_command(opts.supervisor_command);
+  lc->set_compaction_interval(opts.compaction_interval_seconds);
   const ServeFiles files = ensure_serve_files(opts.home, opts.address);
 
   httplib::SSLServer svr(files.server_crt.c_str(), files.server_key.c_str());

@@ -16,6 +16,9 @@ struct ServeOptions {
   std::string address = "127.0.0.1";
   int port = 6443;
   double period_seconds = 1.0;  ///< a reconcile at least this often (Volcano's schedule-period)
+  /// The change log is compacted this often, keeping at least this much history (watches from
+  /// older resourceVersions get 410 Expired); 0: never. kube-apiserver's default is 5 minutes.
+  double compaction_interval_seconds = 300;
   /// `kai __supervise ...` for pods (the kai binary, not this server's).
   std::vector<std::string> supervisor_command;
   int threads = 128;  ///< connections served at once (each watch holds one)

@@ -32,6 +32,8 @@ int main(int argc, char** argv) {
       o.port = std::atoi(value().c_str());
     } else if (a == "--period") {
       o.period_seconds = std::atof(value().c_str());
+    } else if (a == "--compaction-interval") {
+      o.compaction_interval_seconds = std::atof(value().c_str());
     } else if (a == "--port-file") {
       o.port_file = value();
     } else if (a == "--threads") {

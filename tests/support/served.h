@@ -23,9 +23,10 @@ namespace kai::test {
 /// env's HOME (kai cluster kubeconfig --write).
 class Served {
  public:
-  explicit Served(KaiEnv& env) : env_(env) {
+  explicit Served(KaiEnv& env, const std::vector<std::string>& extra_args = {}) : env_(env) {
     const std::string port_file = env.dir().str() + "/serve.port";
     std::vector<std::string> args{KAI_BINARY, "cluster", "serve", "--port", "0", "--port-file", port_file, "--period", "200ms"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
