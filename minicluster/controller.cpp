@@ -12,6 +12,7 @@
 #include "lib/api/quantity.h"
 #include "lib/api/resources.h"
 #include "minicluster/job_plugins.h"
+#include "minicluster/json_fields.h"
 #include "minicluster/runtime.h"
 
 namespace kai::minicluster {
@@ -19,16 +20,11 @@ namespace {
 
 const std::string kEmpty;
 
-std::string str(const json& o, const json::json_pointer& p, const std::string& def = "") {
-  if (!o.contains(p)) return def;
-  const json& v = o.at(p);
-  return v.is_string() ? v.get<std::string>() : def;
-}
+std::string str(const json& o, std::string_view path, const std::string& def = "") { return string_at(o, path, def); }
 
-int num(const json& o, const json::json_pointer& p, int def = 0) {
-  if (!o.contains(p)) return def;
-  const json& v = o.at(p);
-  return v.is_number_integer() ? v.get<int>() : def;
+int num(const json& o, std::string_view path, int def = 0) {
+  const json* v = find_field(o, path);
+  return v && v->is_number_integer() ? v->get<int>() : def;
 }
 
 json owner_ref(const api::ResourceInfo& res, const json& owner) {
@@ -98,9 +94,9 @@ struct JobSync {
   std::string name() const { return job["metadata"]["name"]; }
   std::string uid() const { return job["metadata"]["uid"]; }
   std::string pg_name() const { return name() + "-" + uid(); }
-  std::string phase() const { return str(job, "/status/state/phase"_json_pointer); }
-  int version() const { return num(job, "/status/version"_json_pointer); }
-  int retry_count() const { return num(job, "/status/retryCount"_json_pointer); }
+  std::string phase() const { return str(job, "/status/state/phase"); }
+  int version() const { return num(job, "/status/version"); }
+  int retry_count() const { return num(job, "/status/retryCount"); }
   int max_retry() const { return job["spec"].value("maxRetry", 3); }
   int min_available() const { return job["spec"].value("minAvailable", 0); }
 
@@ -118,17 +114,17 @@ struct JobSync {
   }
 
   static std::string pod_task(const json& pod) {
-    return str(pod, "/metadata/annotations/volcano.sh~1task-spec"_json_pointer);
+    return str(pod, "/metadata/annotations/volcano.sh~1task-spec");
   }
   static int pod_version(const json& pod) {
     try {
-      return std::stoi(str(pod, "/metadata/annotations/volcano.sh~1job-version"_json_pointer, "0"));
+      return std::stoi(str(pod, "/metadata/annotations/volcano.sh~1job-version", "0"));
     } catch (const std::exception&) {
       return 0;
     }
   }
   static bool terminating(const json& pod) { return pod["metadata"].contains("deletionTimestamp"); }
-  static std::string pod_phase(const json& pod) { return str(pod, "/status/phase"_json_pointer, "Pending"); }
+  static std::string pod_phase(const json& pod) { return str(pod, "/status/phase", "Pending"); }
 
   void set_phase(const std::string& phase, const std::string& reason = "", const std::string& message = "") {
     if (this->phase() == phase) return;
@@ -167,7 +163,7 @@ struct JobSync {
     for (auto& pod : pods) {
       if (pod_version(pod) < version() || terminating(pod)) continue;  // out of sync: SyncJob only
       const std::string cur = pod_phase(pod);
-      const std::string seen = str(pod, "/metadata/annotations/kai.dev~1observed-phase"_json_pointer);
+      const std::string seen = str(pod, "/metadata/annotations/kai.dev~1observed-phase");
       if (cur == seen) continue;
       const std::string task = pod_task(pod);
       if (cur == "Failed") {
@@ -392,7 +388,7 @@ struct JobSync {
   /// out-of-date pods deleted.
   void sync_pods() {
     ensure_podgroup();
-    const std::string pg_phase = str(*podgroup, "/status/phase"_json_pointer);
+    const std::string pg_phase = str(*podgroup, "/status/phase");
     // Out of date (older job version) or surplus pods go.
     bool deleted = false;
     for (auto& pod : pods) {
@@ -401,7 +397,7 @@ struct JobSync {
       const json* ts = task_spec(task);
       int index = -1;
       try {
-        index = std::stoi(str(pod, "/metadata/annotations/volcano.sh~1task-index"_json_pointer, "-1"));
+        index = std::stoi(str(pod, "/metadata/annotations/volcano.sh~1task-index", "-1"));
       } catch (const std::exception&) {
       }
       const bool stale = pod_version(pod) < version() && !finished_pod(pod);
@@ -586,7 +582,7 @@ struct JobSync {
       if (retry_count() >= max_retry()) {
         set_phase("Failed", "", "the job was restarted " + std::to_string(retry_count()) + " time(s) (maxRetry " +
                                     std::to_string(max_retry()) + ")");
-      } else if (total_replicas() - c.terminating >= num(job, "/status/minAvailable"_json_pointer)) {
+      } else if (total_replicas() - c.terminating >= num(job, "/status/minAvailable")) {
         set_phase("Pending");
       }
       return;
@@ -781,7 +777,7 @@ std::optional<SupervisorProcess> parse_supervisor(const std::string& annotation)
 }
 
 void delete_pod(ControllerPass& pass, json pod) {
-  const std::string sup = str(pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
+  const std::string sup = str(pod, "/metadata/annotations/kai.dev~1supervisor");
   const std::string ns = pod["metadata"]["namespace"], name = pod["metadata"]["name"];
   if (!sup.empty() && supervisor_alive(sup)) {
     if (!pod["metadata"].contains("deletionTimestamp")) {
@@ -805,7 +801,7 @@ std::optional<std::pair<std::string, std::string>> controlling_job(const json& p
 }
 
 std::optional<json> with_eviction_noted(json job, const json& pod) {
-  const std::string phase = pod.value("/status/phase"_json_pointer, std::string("Pending"));
+  const std::string phase = string_at(pod, "/status/phase", "Pending");
   if (phase == "Succeeded" || phase == "Failed") return std::nullopt;
   const json& md = pod["metadata"];
   std::string owner_uid;
@@ -929,8 +925,8 @@ void sync_jobs(ControllerPass& pass, const std::set<std::string>* only) {
 void sync_queues(ControllerPass& pass) {
   std::map<std::string, std::map<std::string, int>> counts;
   for (const auto& pg : pass.store.list(api::podgroups())) {
-    const std::string q = str(pg, "/spec/queue"_json_pointer, "default");
-    const std::string ph = str(pg, "/status/phase"_json_pointer, "Pending");
+    const std::string q = str(pg, "/spec/queue", "default");
+    const std::string ph = str(pg, "/status/phase", "Pending");
     counts[q][ph]++;
   }
   for (auto q : pass.store.list(api::queues())) {

@@ -27,6 +27,7 @@
 #include "lib/scheduler/model.h"
 #include "lib/scheduler/scheduler.h"
 #include "minicluster/controller.h"
+#include "minicluster/json_fields.h"
 #include "minicluster/local_cluster.h"
 #include "minicluster/runtime.h"
 #include "minicluster/runtime_sys.h"
@@ -34,11 +35,7 @@
 namespace kai::minicluster {
 namespace {
 
-std::string str(const json& o, const json::json_pointer& p, const std::string& def = "") {
-  if (!o.contains(p)) return def;
-  const json& v = o.at(p);
-  return v.is_string() ? v.get<std::string>() : def;
-}
+std::string str(const json& o, std::string_view path, const std::string& def = "") { return string_at(o, path, def); }
 
 std::string key_of(const json& o) {
   return o["metadata"].value("namespace", std::string()) + "/" + o["metadata"].value("name", std::string());
@@ -75,7 +72,7 @@ int gpu_request(const json& pod) {
 }
 
 bool terminal(const json& pod) {
-  const std::string ph = str(pod, "/status/phase"_json_pointer, "Pending");
+  const std::string ph = str(pod, "/status/phase", "Pending");
   return ph == "Succeeded" || ph == "Failed";
 }
 
@@ -112,7 +109,7 @@ void LocalCluster::schedule(ControllerPass& pass) {
     }
   }
   for (const json* pg : podgroups) {
-    const std::string ph = str(*pg, "/status/phase"_json_pointer, "Pending");
+    const std::string ph = str(*pg, "/status/phase", "Pending");
     if (ph == "Pending" || ph == "Inqueue" || ph == "Running" || ph == "Unknown") pending_work = true;
   }
   if (!pending_work) return;
@@ -125,7 +122,7 @@ void LocalCluster::schedule(ControllerPass& pass) {
     std::string queues;
     for (const json* q : ws.view(api::queues())) {
       queues += (*q)["metadata"].value("name", std::string()) + '\n' + q->value("spec", json::object()).dump() + '\n' +
-                str(*q, "/status/state"_json_pointer) + '\n';
+                str(*q, "/status/state") + '\n';
     }
     return LastSessionInputs{ws.mutations(api::pods()) + ws.mutations(api::podgroups()) + ws.mutations(api::nodes()) +
                                  ws.mutations(api::priority_classes()),
@@ -137,7 +134,7 @@ void LocalCluster::schedule(ControllerPass& pass) {
       if (!(*p)["spec"].contains("nodeName") && !terminal(*p)) waiting = true;
     }
     for (const json* pg : podgroups) {
-      const std::string ph = str(*pg, "/status/phase"_json_pointer, "Pending");
+      const std::string ph = str(*pg, "/status/phase", "Pending");
       if (ph == "Pending" || ph == "Inqueue") waiting = true;
     }
     if (!pass.last_session->changed || !waiting) return;
@@ -168,11 +165,11 @@ void LocalCluster::schedule(ControllerPass& pass) {
   for (const json* pp : pods) {
     const json& p = *pp;
     if (terminal(p) || !p["spec"].contains("nodeName")) continue;
-    std::stringstream ids(str(p, "/metadata/annotations/kai.dev~1gpu-ids"_json_pointer));
+    std::stringstream ids(str(p, "/metadata/annotations/kai.dev~1gpu-ids"));
     for (std::string id; std::getline(ids, id, ',');) {
       if (!id.empty()) gpus_used[p["spec"]["nodeName"]].insert(std::stoi(id));
     }
-    if (auto ip = str(p, "/status/podIP"_json_pointer); !ip.empty()) ips_used.insert(ip);
+    if (auto ip = str(p, "/status/podIP"); !ip.empty()) ips_used.insert(ip);
   }
   uint32_t next_ip = 1;
   auto allocate_ip = [&]() {
@@ -202,7 +199,7 @@ void LocalCluster::schedule(ControllerPass& pass) {
       int have = 0;
       if (auto n = nodes.find(node); n != nodes.end()) {
         api::Quantity q;
-        std::string v = str(*n->second, "/status/allocatable/nvidia.com~1gpu"_json_pointer);
+        std::string v = str(*n->second, "/status/allocatable/nvidia.com~1gpu");
         if (!v.empty() && api::Quantity::try_parse(v, q)) have = static_cast<int>(q.value());
       }
       std::string ids;
@@ -252,10 +249,10 @@ void LocalCluster::schedule(ControllerPass& pass) {
     const json& p = *pp;
     // (An evicted pod with no process was deleted just now.)
     if (!result.evicted.empty() && !ws.peek(api::pods(), p["metadata"]["namespace"], p["metadata"]["name"])) continue;
-    const std::string group = str(p, "/metadata/annotations/scheduling.k8s.io~1group-name"_json_pointer);
+    const std::string group = str(p, "/metadata/annotations/scheduling.k8s.io~1group-name");
     if (group.empty()) continue;
     auto& c = counts[p["metadata"]["namespace"].get<std::string>() + "/" + group];
-    const std::string ph = str(p, "/status/phase"_json_pointer, "Pending");
+    const std::string ph = str(p, "/status/phase", "Pending");
     if (ph == "Running") ++c[0];
     if (ph == "Succeeded") ++c[1];
     if (ph == "Failed") ++c[2];
@@ -325,7 +322,7 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
     const json& cur_ann = ann_it != md.end() && ann_it->is_object() ? *ann_it : kNone;
     // Only cheap checks on the working set's object; a copy only for a pod that may change.
     if (terminal(*current) && !md.contains("deletionTimestamp")) continue;
-    if (cur_ann.contains(ann::kSimulateDuration) && str(*current, "/status/phase"_json_pointer) != "Running" &&
+    if (cur_ann.contains(ann::kSimulateDuration) && str(*current, "/status/phase") != "Running" &&
         !md.contains("deletionTimestamp")) {
       continue;
     }
@@ -333,7 +330,7 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
     if (cur_ann.contains(ann::kSimulateDuration) && !deleting_now) {
       double secs = parse_go_duration(cur_ann.value(ann::kSimulateDuration, std::string()));
       if (secs < 0) secs = 0;
-      auto end = parse_time(str(*current, "/status/startTime"_json_pointer)) +
+      auto end = parse_time(str(*current, "/status/startTime")) +
                  std::chrono::milliseconds(static_cast<long long>(secs * 1000));
       if (end > now) {
         double left = std::chrono::duration<double>(end - now).count();
@@ -347,7 +344,7 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
     json pod = *current;  // `current` may change under an update below; `pod` does not
     const json& a = pod["metadata"].contains("annotations") ? std::as_const(pod)["metadata"]["annotations"] : kNone;
     const bool deleting = pod["metadata"].contains("deletionTimestamp");
-    const std::string phase = str(pod, "/status/phase"_json_pointer, "Pending");
+    const std::string phase = str(pod, "/status/phase", "Pending");
     if (a.contains(ann::kSimulateDuration)) {
       if (deleting) {
         pass.store.remove(api::pods(), pod["metadata"]["namespace"], pod["metadata"]["name"]);
@@ -356,7 +353,7 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
       if (phase != "Running") continue;
       double secs = parse_go_duration(a.value(ann::kSimulateDuration, std::string()));
       if (secs < 0) secs = 0;
-      auto end = parse_time(str(pod, "/status/startTime"_json_pointer)) +
+      auto end = parse_time(str(pod, "/status/startTime")) +
                  std::chrono::milliseconds(static_cast<long long>(secs * 1000));
       if (end > now) {
         double left = std::chrono::duration<double>(end - now).count();
@@ -370,7 +367,7 @@ void LocalCluster::observe_runtime(ControllerPass& pass, std::vector<json>& to_l
         cs["state"] = {{"terminated",
                         {{"exitCode", 0},
                          {"reason", "Completed"},
-                         {"startedAt", str(pod, "/status/startTime"_json_pointer)},
+                         {"startedAt", str(pod, "/status/startTime")},
                          {"finishedAt", pass.now}}}};
       }
       pass.store.update(api::pods(), pod);
@@ -465,7 +462,7 @@ ReconcileStats LocalCluster::reconcile() {
           if (!cur || (*cur)["metadata"].value("uid", std::string()) != stale["metadata"].value("uid", std::string())) continue;
           json pod = *cur;
           if (terminal(pod) || pod["metadata"].contains("deletionTimestamp") ||
-              pod.contains("/metadata/annotations/kai.dev~1supervisor"_json_pointer)) {
+              find_field(pod, "/metadata/annotations/kai.dev~1supervisor")) {
             continue;
           }
           pod["metadata"]["annotations"][ann::kSupervisor] = "launching:" + std::to_string(std::time(nullptr));
@@ -490,7 +487,7 @@ ReconcileStats LocalCluster::reconcile() {
       // What reconcile_if_needed remembers: the supervisors of pods not finished.
       last_supervisors_.clear();
       for (const json* pod : ws.view(api::pods())) {
-        const std::string sup = str(*pod, "/metadata/annotations/kai.dev~1supervisor"_json_pointer);
+        const std::string sup = str(*pod, "/metadata/annotations/kai.dev~1supervisor");
         if (!sup.empty() && !terminal(*pod)) last_supervisors_.push_back(sup);
       }
     };
