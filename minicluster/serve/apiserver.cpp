@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -20,6 +21,7 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include "lib/api/codec.h"
 #include "lib/api/error.h"
 #include "lib/api/names.h"
 #include "lib/api/resources.h"
@@ -637,10 +639,24 @@ class Api {
             {"buildDate", "2026-01-01T00:00:00Z"}, {"goVersion", "go1.23"}, {"compiler", "gc"}, {"platform", "linux/amd64"}};
   }
 
-  static json parse_body(const httplib::Request& req) {
+  /// The object in a create or replace: JSON (also when there is no Content-Type: kube-apiserver
+  /// then takes its first media type) or YAML. Anything else is answered 415 here (nullopt);
+  /// malformed bodies throw (400).
+  static std::optional<json> parse_body(const httplib::Request& req, httplib::Response& res) {
+    std::string ct = req.get_header_value("Content-Type");
+    ct = ct.substr(0, ct.find(';'));
+    while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+    std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const bool yaml = ct == "application/yaml";
+    if (!ct.empty() && ct != "application/json" && !yaml) {
+      send_status(res, 415, "UnsupportedMediaType",
+                  "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml");
+      return std::nullopt;
+    }
     if (req.body.empty()) throw Error::usage("the body of the request was empty");
-    json b = json::parse(req.body);  // json::exception -> 400
-    if (!b.is_object()) throw Error::usage("the body of the request must be a JSON object");
+    // json::exception -> 400; decode_value throws Invalid (no field causes) -> 400
+    json b = yaml ? api::decode_value(req.body, "the body of the request") : json::parse(req.body);
+    if (!b.is_object()) throw Error::usage(std::string("the body of the request must be ") + (yaml ? "a YAML map" : "a JSON object"));
     return b;
   }
 
@@ -674,7 +690,9 @@ class Api {
       return list(req, res, r, ns);
     }
     if (req.method == "POST" && t.name.empty()) {
-      json body = parse_body(req);
+      auto parsed = parse_body(req, res);
+      if (!parsed) return;
+      json body = std::move(*parsed);
       json& md = body["metadata"];
       if (!md.is_object()) md = json::object();
       if (r.namespaced) {
@@ -691,7 +709,9 @@ class Api {
     }
     if (t.name.empty()) return send_status(res, 405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
     if (req.method == "PUT") {
-      json body = parse_body(req);
+      auto parsed = parse_body(req, res);
+      if (!parsed) return;
+      json body = std::move(*parsed);
       if (body.value("/metadata/name"_json_pointer, std::string()) != t.name) {
         throw Error::usage("the name of the object (" + body.value("/metadata/name"_json_pointer, std::string()) +
                            ") does not match the name on the URL (" + t.name + ")");
