@@ -365,9 +365,11 @@ Explanation explain_job(const Snapshot& snapshot, const Config& config, const st
   const int q = job.queue_index;
   if (auto share = s.queue_share(q)) {
     qi.plugin = share->plugin;
-    qi.deserved = quantities(model, share->deserved);
+    if (share->hierarchy.empty()) qi.deserved = quantities(model, share->deserved);  // hDRF has none
     qi.allocated = quantities(model, share->allocated);
     qi.share = share->share;
+    qi.hierarchy = share->hierarchy;
+    qi.hierarchy_weights = share->hierarchy_weights;
   } else {
     Resource allocated = model.empty_resource();
     for (const JobState& js : s.jobs) {
@@ -612,6 +614,8 @@ json Explanation::to_json() const {
                 {"capability", resources_json(qi.capability)},
                 {"guarantee", resources_json(qi.guarantee)},
                 {"share", qi.share},
+                {"hierarchy", qi.hierarchy},
+                {"hierarchyWeights", qi.hierarchy_weights},
                 {"overused", qi.overused},
                 {"allocatable", qi.allocatable}}},
               {"preemption", eviction_json(preemption)},
@@ -671,6 +675,9 @@ std::string Explanation::text() const {
       if (!qi.deserved.empty()) out += ", deserved " + resource_text(qi.deserved) + " (spec)";
       out += ", allocated " + resource_text(qi.allocated) + (qi.overused ? ", overused" : ", not overused") +
              " (no configured plugin reports a share)";
+    } else if (!qi.hierarchy.empty()) {
+      out += ", allocated " + resource_text(qi.allocated) + ", hDRF share " + fixed2(qi.share) + " at " + qi.hierarchy +
+             " (weights " + qi.hierarchy_weights + ")" + (qi.overused ? ", overused" : ", not overused");
     } else {
       out += ", deserved " + resource_text(qi.deserved) + ", allocated " + resource_text(qi.allocated) + ", share " +
              fixed2(qi.share) + (qi.overused ? ", overused" : ", not overused");

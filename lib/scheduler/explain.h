@@ -81,6 +81,8 @@ struct QueueExplanation {
   /// are the queue's spec (empty: none).
   std::map<std::string, std::string> deserved, allocated, capability, guarantee;
   double share = 0;
+  /// hDRF: the queue's path and weights in the tree ("root/eng/prod", "1/2/8"); "" otherwise.
+  std::string hierarchy, hierarchy_weights;
   bool overused = false;  ///< the Overused functions say so: allocate skips the queue
   /// False when the queue held back one of the job's pending pods that fit a node
   /// (RoleExplanation::queue_limited).

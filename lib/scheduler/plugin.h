@@ -55,6 +55,10 @@ struct QueueShare {
   std::string plugin;  ///< who answered (Session::queue_share fills it)
   Resource deserved, allocated;
   double share = 0;  ///< max over deserved's dimensions of allocated / deserved
+  /// hDRF (drf with enableHierarchy), which has no deserved: the queue's path in the tree and
+  /// its weights ("root/eng/prod", "1/2/8"); share is then the dominant share of the queue's
+  /// node, its children's allocations rescaled as hDRF does. Empty otherwise.
+  std::string hierarchy, hierarchy_weights;
 };
 
 class Plugin {

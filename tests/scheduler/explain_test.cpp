@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "lib/api/error.h"
 #include "lib/scheduler/explain.h"
 #include "scheduler/fixture.h"
@@ -359,3 +361,33 @@ TEST_CASE("explain: reclaim would take back what another queue holds beyond its 
   CHECK(e.reclaim.message == "would evict ns/a-1, ns/a-2 (queue q-a); the job would then be pipelined");
 }
 
+
+TEST_CASE("explain: with hDRF the queue line gives the queue's path, weights and hierarchical share", "[explain]") {
+  // drf with enableHierarchy has no deserved share: explain reports where the queue sits in the
+  // tree and the dominant share of its node. prod (root/eng/prod, weights 1/2/8) holds 4 of the
+  // 8 cpus through a running job; its job `more` waits for 8 more.
+  auto hq = [](const std::string& name, const std::string& path, const std::string& weights) {
+    json q = queue(name);
+    q["metadata"]["annotations"] = {{"volcano.sh/hierarchy", path}, {"volcano.sh/hierarchy-weights", weights}};
+    return q;
+  };
+  std::vector<json> objs = {node("n1", "8", "16Gi"), hq("prod", "root/eng/prod", "1/2/8"), hq("dev", "root/eng/dev", "1/2/1"),
+                            podgroup("run", 1, "prod", "Running"), podgroup("more", 1, "prod")};
+  for (int i = 0; i < 4; ++i) objs.push_back(pod("run-" + std::to_string(i), "run", "1", "1Gi", "n1", "Running"));
+  objs.push_back(role_pod("more-worker-0", "more", "worker", "8", "1Gi"));
+  const Config hdrf = conf("actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: drf\n    enableHierarchy: true\n");
+  const Explanation e = explain(objs, "ns/more", opts(), hdrf);
+  const auto l = lines(e.text());
+  const std::string queue_line = "Queue prod: Open, weight 1, allocated cpu 4/memory 4Gi, hDRF share 0.50 at root/eng/prod (weights 1/2/8), not overused";
+  CHECK(std::find(l.begin(), l.end(), queue_line) != l.end());
+  const json qs = e.to_json()["queueStatus"];
+  CHECK(qs["plugin"] == "drf");
+  CHECK(qs["hierarchy"] == "root/eng/prod");
+  CHECK(qs["hierarchyWeights"] == "1/2/8");
+  CHECK(qs["share"] == 0.5);
+  CHECK(qs["deserved"] == json::object());
+  // Without the hierarchy, drf reports no queue share: the line says so.
+  const Explanation flat = explain(objs, "ns/more", opts(), conf("actions: \"enqueue, allocate\"\ntiers:\n- plugins:\n  - name: drf\n"));
+  CHECK(flat.to_json()["queueStatus"]["hierarchy"] == "");
+  CHECK(flat.text().find("(no configured plugin reports a share)") != std::string::npos);
+}

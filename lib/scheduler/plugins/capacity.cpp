@@ -324,7 +324,7 @@ class Capacity : public Plugin {
     const int i = q >= 0 && static_cast<std::size_t>(q) < attr_of_.size() ? attr_of_[static_cast<std::size_t>(q)] : -1;
     if (i < 0) return std::nullopt;
     const QueueAttr& a = attrs_[static_cast<std::size_t>(i)];
-    return QueueShare{"", a.deserved, a.allocated, a.share};
+    return QueueShare{"", a.deserved, a.allocated, a.share, "", ""};
   }
 
   QueueAttr* attr(int q) {

@@ -102,7 +102,12 @@ class Drf : public Plugin {
       allocated_[j] = s.jobs[j].allocated;
       shares_[j] = share_of(allocated_[j]);
     }
-    if (hierarchy) build_tree(s);
+    if (hierarchy) {
+      hierarchy_ = true;
+      job_queue_.clear();
+      for (const auto& js : s.jobs) job_queue_.push_back(js.queue);
+      build_tree(s);
+    }
 
     s.add_preemptable_fn(p, [this, &s](int preemptor, const std::vector<int>& candidates) {
       std::vector<int> victims;
@@ -407,6 +412,34 @@ class Drf : public Plugin {
     return {victims, kPermit};
   }
 
+  /// hDRF's view of queue q for `kai job explain`: what its jobs hold, and its node's share.
+  std::optional<QueueShare> queue_share(int q) const override {
+    if (!hierarchy_ || q < 0 || static_cast<std::size_t>(q) >= path_nodes_.size()) return std::nullopt;
+    QueueShare out;
+    out.deserved = Resource(total_.dims());
+    out.allocated = Resource(total_.dims());
+    for (std::size_t j = 0; j < job_queue_.size(); ++j) {
+      if (job_queue_[j] == q) out.allocated.add(allocated_[j]);
+    }
+    const int node = path_nodes_[static_cast<std::size_t>(q)].back();
+    out.share = node >= 0 ? tree_.nodes[static_cast<std::size_t>(node)].share : 0;
+    auto join = [](const std::vector<std::string>& parts) {
+      std::string text;
+      for (const auto& part : parts) text += (text.empty() ? "" : "/") + part;
+      return text;
+    };
+    out.hierarchy = join(segments_[static_cast<std::size_t>(q)]);
+    std::vector<std::string> weights;
+    for (std::size_t i = 0; i < segments_[static_cast<std::size_t>(q)].size(); ++i) {
+      const auto& ws = level_weights_[static_cast<std::size_t>(q)];
+      weights.push_back(i < ws.size() ? ws[i] : "1");
+    }
+    out.hierarchy_weights = join(weights);
+    return out;
+  }
+
+  bool hierarchy_ = false;
+  std::vector<int> job_queue_;  ///< hDRF: per session job, its model queue
   Resource total_;
   std::vector<int> total_names_;
   std::vector<Resource> allocated_;  ///< per session job

@@ -131,7 +131,7 @@ class Proportion : public Plugin {
     const int i = q >= 0 && static_cast<std::size_t>(q) < attr_of_.size() ? attr_of_[static_cast<std::size_t>(q)] : -1;
     if (i < 0) return std::nullopt;
     const QueueAttr& a = attrs_[static_cast<std::size_t>(i)];
-    return QueueShare{"", a.deserved, a.allocated, a.share};
+    return QueueShare{"", a.deserved, a.allocated, a.share, "", ""};
   }
 
   /// allocated + the task's request within deserved, on the dimensions the task asks for.
