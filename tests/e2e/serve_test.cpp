@@ -261,10 +261,7 @@ TEST_CASE("serve: concurrent writes are committed together, and one that fails l
   // 40 clients at once: 8 create the same job (one wins, 7 get 409), 8 send an invalid job (422),
   // 24 create jobs of their own. The server commits what arrives together in one transaction
   // with a savepoint per write, so the failures must not undo (or leak into) the others.
-  const std::string script = R"(
-import http.client, json, ssl, sys, threading
-ctx = ssl.create_default_context(cafile=sys.argv[1])
-port, token = int(sys.argv[2]), sys.argv[3]
+  auto r = srv.python(R"(
 def job(name, min_available):
     return json.dumps({"apiVersion": "batch.volcano.sh/v1alpha1", "kind": "Job", "metadata": {"name": name},
         "spec": {"minAvailable": min_available, "tasks": [{"name": "t", "replicas": 1, "template": {"spec":
@@ -285,8 +282,7 @@ ts = [threading.Thread(target=post, args=b) for b in bodies]
 for t in ts: t.start()
 for t in ts: t.join()
 print("\n".join(sorted(results)))
-)";
-  auto r = run_process({"python3", "-c", script, env.home() + "/serve/ca.crt", std::to_string(srv.port), srv.token}, env.env());
+)");
   INFO(r.err);
   REQUIRE(r.code == 0);
   std::map<std::string, int> got;
@@ -352,10 +348,7 @@ TEST_CASE("serve: 64 clients each holding a watch, and stalled clients, do not k
   // 64 watchers of the queues from the listed resourceVersion; one client that sends half a
   // request and stops; one that opens a watch and never reads. Meanwhile 20 updates, each
   // followed by a GET whose latency is measured. Every watcher must see all 20 updates.
-  const std::string script = R"(
-import http.client, json, socket, ssl, sys, threading, time
-ctx = ssl.create_default_context(cafile=sys.argv[1])
-port, token = int(sys.argv[2]), sys.argv[3]
+  auto r = srv.python(R"(
 H = {"Authorization": "Bearer " + token, "Accept": "application/json"}
 def conn():
     return http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=60)
@@ -393,8 +386,7 @@ for n in range(20):
 for t in ts: t.join(90)
 print(sum(1 for s in seen if s == 20), "watchers got all 20 updates")
 print("worst GET", "under 2 s" if worst < 2 else "%.1f s" % worst)
-)";
-  auto r = run_process({"python3", "-c", script, env.home() + "/serve/ca.crt", std::to_string(srv.port), srv.token}, env.env());
+)");
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK(r.out == "64 watchers got all 20 updates\nworst GET under 2 s\n");

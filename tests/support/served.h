@@ -61,6 +61,16 @@ class Served {
     args.insert(args.begin(), {"kubectl", "--context", "kai-local"});
     return run_process(args, env_.env(), input, KAI_SOURCE_DIR);
   }
+  /// A Python script (standard library only) against the server, run after a preamble that
+  /// imports http.client, json, socket, ssl, sys, threading and time and defines `ctx` (TLS
+  /// trusting the server's CA), `port` and `token`.
+  Result python(const std::string& script) const {
+    const std::string preamble =
+        "import http.client, json, socket, ssl, sys, threading, time\n"
+        "ctx = ssl.create_default_context(cafile=sys.argv[1])\n"
+        "port, token = int(sys.argv[2]), sys.argv[3]\n";
+    return run_process({"python3", "-c", preamble + script, env_.home() + "/serve/ca.crt", std::to_string(port), token}, env_.env());
+  }
   /// One raw HTTPS request with Python's standard library: "<status>\n<body>".
   Result raw(const std::string& method, const std::string& path, const std::string& body, const std::string& content_type,
              const std::string& auth) const {
