@@ -7,12 +7,27 @@
 // committed only when the job is then pipelined. A second phase lets a job's pending tasks evict
 // its own lower-priority running tasks (committed per task).
 //
+// With the argument enableTopologyAwarePreemption (Volcano's topologyAwarePreempt, after
+// kube-scheduler's default preemption) a task does not take the first node that works: victims
+// are chosen on a number of candidate nodes (minCandidateNodesPercentage of the nodes the
+// predicates pass, at least minCandidateNodesAbsolute, at most maxCandidateNodesAbsolute): every
+// preemptable candidate is taken off, then the most important ones (higher priority first) are
+// given back while the task still fits; the node is then picked as kube-scheduler picks one (the
+// lowest highest victim priority, the smallest sum of priorities, the fewest victims), its victims
+// are evicted and the task is pipelined there.
+//
 // Where kai differs: queues are visited in queue order (Volcano ranges over a Go map), and the
 // evictions made on a node that then cannot take the preemptor are undone before the next node.
-// The topology-aware arguments (enableTopologyAwarePreemption, ...) are not implemented.
+// With topology-aware preemption the candidates are looked for from the first feasible node
+// (Volcano starts at a random offset), tied picks go to the earlier node (kube-scheduler's last
+// criterion, the victims' start times, is not in kai's model), topologyAwarePreemptWorkerNum is
+// read but the dry runs run one after another, and there are no PodDisruptionBudgets to weigh.
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 
 #include "lib/scheduler/actions/heap.h"
@@ -47,6 +62,138 @@ std::vector<QueueSums> preemptee_bounds(const Session& s, const std::vector<std:
 
 /// What the candidates on a node could free at most, or nullptr when the node has none.
 using CandidateBound = std::function<const Resource*(int node)>;
+
+/// The preempt action's arguments (`configurations: [{name: preempt, arguments: {...}}]`), with
+/// Volcano's defaults; values of the wrong type keep the default, out-of-range ones are reset.
+struct PreemptArgs {
+  bool topology_aware = false;
+  int workers = 16;
+  int min_percentage = 10;
+  int min_absolute = 1;
+  int max_absolute = 100;
+};
+
+PreemptArgs preempt_args(const Session& s) {
+  PreemptArgs a;
+  auto it = s.config.configurations.find("preempt");
+  if (it == s.config.configurations.end() || !it->second.is_object()) return a;
+  const json& args = it->second;
+  auto get_bool = [&](const char* key, bool& out) {
+    auto v = args.find(key);
+    if (v != args.end() && v->is_boolean()) out = v->get<bool>();
+  };
+  auto get_int = [&](const char* key, int& out) {
+    auto v = args.find(key);
+    if (v != args.end() && v->is_number_integer()) out = v->get<int>();
+  };
+  get_bool("enableTopologyAwarePreemption", a.topology_aware);
+  get_int("topologyAwarePreemptWorkerNum", a.workers);
+  get_int("minCandidateNodesPercentage", a.min_percentage);
+  get_int("minCandidateNodesAbsolute", a.min_absolute);
+  get_int("maxCandidateNodesAbsolute", a.max_absolute);
+  if (a.workers < 1) a.workers = 1;
+  if (a.min_percentage < 0 || a.min_percentage > 100) a.min_percentage = 10;
+  if (a.min_absolute < 1) a.min_absolute = 1;
+  if (a.max_absolute < 1) a.max_absolute = 100;
+  return a;
+}
+
+/// The preemptor fits node n (its FutureIdle) once `removed` are taken off it.
+bool fits_without(const Session& s, int preemptor, int n, const std::vector<int>& removed) {
+  const NodeState& ns = s.node(n);
+  Resource future = ns.idle;
+  future.add(ns.releasing);
+  future.sub(ns.pipelined);
+  for (int v : removed) future.add(s.mtask(v).request);
+  return s.mtask(preemptor).request.less_equal(future, DimDefault::Zero);
+}
+
+/// A node where preemption would work, and the victims it would take (kube-scheduler's
+/// SelectVictimsOnNode): all preemptable candidates off, then the most important given back
+/// while the preemptor still fits.
+struct Candidate {
+  int node = -1;
+  std::vector<int> victims;
+};
+
+std::optional<Candidate> victims_on_node(Session& s, int preemptor, int n, const std::vector<int>& preemptees) {
+  std::vector<int> potential = s.preemptable(preemptor, preemptees).value_or(std::vector<int>{});
+  if (potential.empty()) return std::nullopt;  // "No preemption victims found for incoming pod"
+  if (!fits_without(s, preemptor, n, potential)) return std::nullopt;
+  // MoreImportantPod: higher priority first (kai's model has no start times: then task order).
+  std::stable_sort(potential.begin(), potential.end(), [&s](int l, int r) {
+    if (s.mtask(l).priority != s.mtask(r).priority) return s.mtask(l).priority > s.mtask(r).priority;
+    return s.task_order_less(l, r);
+  });
+  Candidate c;
+  c.node = n;
+  for (std::size_t i = 0; i < potential.size(); ++i) {
+    // Given back, would the preemptor still fit? Off the node are the victims so far and the
+    // candidates not looked at yet.
+    std::vector<int> off = c.victims;
+    off.insert(off.end(), potential.begin() + static_cast<std::ptrdiff_t>(i) + 1, potential.end());
+    if (!fits_without(s, preemptor, n, off)) c.victims.push_back(potential[i]);
+  }
+  return c;
+}
+
+/// kube-scheduler's pickOneNodeForPreemption without PodDisruptionBudgets and start times: a
+/// node without victims, else the lowest highest victim priority, the smallest sum of victim
+/// priorities (each offset by 2^31, so more victims weigh more), the fewest victims, the first.
+const Candidate* pick_candidate(const Session& s, const std::vector<Candidate>& candidates) {
+  const Candidate* best = nullptr;
+  int64_t best_high = 0, best_sum = 0;
+  for (const Candidate& c : candidates) {
+    if (c.victims.empty()) return &c;
+    int64_t high = std::numeric_limits<int64_t>::min(), sum = 0;
+    for (int v : c.victims) {
+      high = std::max<int64_t>(high, s.mtask(v).priority);
+      sum += static_cast<int64_t>(s.mtask(v).priority) + (int64_t{1} << 31);
+    }
+    const bool better = best == nullptr || high < best_high || (high == best_high && sum < best_sum) ||
+                        (high == best_high && sum == best_sum && c.victims.size() < best->victims.size());
+    if (better) {
+      best = &c;
+      best_high = high;
+      best_sum = sum;
+    }
+  }
+  return best;
+}
+
+/// Volcano's topologyAwarePreempt: the dry runs over the candidate nodes, the pick, then the
+/// evictions and the pipelining. True when the preemptor was pipelined.
+bool topology_aware_preempt(Session& s, Statement& stmt, int preemptor, const std::vector<std::vector<int>>& on_node,
+                            const std::function<bool(int)>& filter, const PreemptArgs& args) {
+  const int q = s.job(s.task(preemptor).job).queue;
+  const int found = s.predicate_nodes(preemptor, SearchMode::Backfill, nullptr);
+  if (found == 0) return false;
+  const std::vector<int> feasible = s.feasible();
+  // calculateNumCandidates
+  int wanted = static_cast<int>(static_cast<int64_t>(feasible.size()) * args.min_percentage / 100);
+  wanted = std::max(wanted, args.min_absolute);
+  wanted = std::min(wanted, args.max_absolute);
+  wanted = std::min(wanted, static_cast<int>(feasible.size()));
+  std::vector<Candidate> candidates;
+  for (int n : feasible) {
+    if (static_cast<int>(candidates.size()) >= wanted) break;
+    std::vector<int> preemptees;
+    for (int v : on_node[static_cast<std::size_t>(n)]) {
+      if (s.task(v).node == n && filter(v)) preemptees.push_back(v);
+    }
+    if (auto c = victims_on_node(s, preemptor, n, preemptees)) candidates.push_back(std::move(*c));
+  }
+  const Candidate* best = pick_candidate(s, candidates);
+  if (best == nullptr) return false;
+  const std::size_t mark = stmt.size();
+  for (int v : best->victims) stmt.evict(v);
+  if (!s.allocatable(q, preemptor) || !s.fits_future_idle(preemptor, best->node)) {
+    stmt.discard_from(mark);
+    return false;
+  }
+  stmt.pipeline(preemptor, best->node);
+  return true;
+}
 
 /// Volcano's preempt(): true when the preemptor was pipelined on some node.
 bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<std::vector<int>>& on_node,
@@ -84,6 +231,7 @@ bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<
 }  // namespace
 
 void run_preempt(Session& s) {
+  const PreemptArgs args = preempt_args(s);
   StarvingJobs sj = starving_jobs(s);
   std::vector<int>& queue_order = sj.queues;
   std::vector<std::unique_ptr<Heap>>& starving = sj.by_queue;
@@ -116,7 +264,9 @@ void run_preempt(Session& s) {
           const int vj = s.task(v).job;
           return running_with_request(s, v) && s.mtask(v).preemptable && vj >= 0 && vj != j && s.job(vj).queue == q;
         };
-        if (preempt_task(s, stmt, t, on_node, other_jobs, same_queue)) assigned = true;
+        const bool done = args.topology_aware ? topology_aware_preempt(s, stmt, t, on_node, other_jobs, args)
+                                              : preempt_task(s, stmt, t, on_node, other_jobs, same_queue);
+        if (done) assigned = true;
       }
       if (!s.job_pipelined(j)) {
         stmt.discard();
@@ -145,7 +295,8 @@ void run_preempt(Session& s) {
         const int t = pending->pop();
         const VictimFilter same_job = [&s, j](int v) { return running_with_request(s, v) && s.task(v).job == j; };
         Statement stmt(s);
-        const bool assigned = preempt_task(s, stmt, t, on_node, same_job, own_tasks);
+        const bool assigned = args.topology_aware ? topology_aware_preempt(s, stmt, t, on_node, same_job, args)
+                                                  : preempt_task(s, stmt, t, on_node, same_job, own_tasks);
         stmt.commit();
         if (!assigned) break;
       }
