@@ -98,16 +98,6 @@ PreemptArgs preempt_args(const Session& s) {
   return a;
 }
 
-/// The preemptor fits node n (its FutureIdle) once `removed` are taken off it.
-bool fits_without(const Session& s, int preemptor, int n, const std::vector<int>& removed) {
-  const NodeState& ns = s.node(n);
-  Resource future = ns.idle;
-  future.add(ns.releasing);
-  future.sub(ns.pipelined);
-  for (int v : removed) future.add(s.mtask(v).request);
-  return s.mtask(preemptor).request.less_equal(future, DimDefault::Zero);
-}
-
 /// A node where preemption would work, and the victims it would take (kube-scheduler's
 /// SelectVictimsOnNode): all preemptable candidates off, then the most important given back
 /// while the preemptor still fits.
@@ -119,7 +109,7 @@ struct Candidate {
 std::optional<Candidate> victims_on_node(Session& s, int preemptor, int n, const std::vector<int>& preemptees) {
   std::vector<int> potential = s.preemptable(preemptor, preemptees).value_or(std::vector<int>{});
   if (potential.empty()) return std::nullopt;  // "No preemption victims found for incoming pod"
-  if (!fits_without(s, preemptor, n, potential)) return std::nullopt;
+  if (!fits_once_freed(s, preemptor, n, potential)) return std::nullopt;
   // MoreImportantPod: higher priority first (kai's model has no start times: then task order).
   std::stable_sort(potential.begin(), potential.end(), [&s](int l, int r) {
     if (s.mtask(l).priority != s.mtask(r).priority) return s.mtask(l).priority > s.mtask(r).priority;
@@ -132,7 +122,7 @@ std::optional<Candidate> victims_on_node(Session& s, int preemptor, int n, const
     // candidates not looked at yet.
     std::vector<int> off = c.victims;
     off.insert(off.end(), potential.begin() + static_cast<std::ptrdiff_t>(i) + 1, potential.end());
-    if (!fits_without(s, preemptor, n, off)) c.victims.push_back(potential[i]);
+    if (!fits_once_freed(s, preemptor, n, off)) c.victims.push_back(potential[i]);
   }
   return c;
 }

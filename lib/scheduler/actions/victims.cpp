@@ -13,14 +13,18 @@ std::vector<std::vector<int>> tasks_by_node(const Session& s) {
   return out;
 }
 
-bool victims_free_enough(const Session& s, int preemptor, int n, const std::vector<int>& victims) {
-  if (victims.empty()) return false;  // "no victims"
+bool fits_once_freed(const Session& s, int preemptor, int n, const std::vector<int>& freed) {
   const NodeState& ns = s.node(n);
   Resource future = ns.idle;
   future.add(ns.releasing);
   future.sub(ns.pipelined);
-  for (int v : victims) future.add(s.mtask(v).request);
+  for (int v : freed) future.add(s.mtask(v).request);
   return s.mtask(preemptor).request.less_equal(future, DimDefault::Zero);
+}
+
+bool victims_free_enough(const Session& s, int preemptor, int n, const std::vector<int>& victims) {
+  if (victims.empty()) return false;  // "no victims"
+  return fits_once_freed(s, preemptor, n, victims);
 }
 
 std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {

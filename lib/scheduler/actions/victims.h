@@ -16,6 +16,10 @@ namespace kai::scheduler {
 /// nodes as Pipelined.
 std::vector<std::vector<int>> tasks_by_node(const Session& s);
 
+/// The preemptor fits node n's FutureIdle once the requests of `freed` are added to it (none:
+/// as the node is).
+bool fits_once_freed(const Session& s, int preemptor, int n, const std::vector<int>& freed);
+
 /// Volcano's ValidateVictims: some victim, and the node's FutureIdle plus every victim's request
 /// covers the preemptor's request.
 bool victims_free_enough(const Session& s, int preemptor, int n, const std::vector<int>& victims);
