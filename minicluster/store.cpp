@@ -155,6 +155,7 @@ enum Sql : std::size_t {
   kListSummaries,
   kListSummariesNamespace,
   kBodiesOf,
+  kCountAfter,
   kCompaction,
   kCompact,
   kSetCompaction,
@@ -179,8 +180,8 @@ constexpr std::array<const char*, kSqlCount> kSqlText = {
     "UPDATE objects SET resource_version = ?4, generation = ?5, body = ?6"
     " WHERE resource = ?1 AND namespace = ?2 AND name = ?3",
     "DELETE FROM objects WHERE uid = ?1",
-    "SELECT body FROM objects WHERE resource = ?1 ORDER BY namespace, name",
-    "SELECT body FROM objects WHERE resource = ?1 AND namespace = ?2 ORDER BY name",
+    "SELECT namespace, name, body FROM objects WHERE resource = ?1 ORDER BY namespace, name",
+    "SELECT namespace, name, body FROM objects WHERE resource = ?1 AND namespace = ?2 ORDER BY name",
     "INSERT OR IGNORE INTO owners(owner_uid, child_uid) VALUES(?1, ?2)",
     "DELETE FROM owners WHERE child_uid = ?1",
     "SELECT o.resource, o.namespace, o.name, o.uid, o.body FROM owners w JOIN objects o ON o.uid = w.child_uid"
@@ -197,11 +198,13 @@ constexpr std::array<const char*, kSqlCount> kSqlText = {
     "DELETE FROM summaries WHERE resource = ?1 AND namespace = ?2 AND name = ?3",
     // The spec check is in the same statement, so in the same snapshot as the rows: a store whose
     // summaries follow other lists (another kai build wrote it) yields no rows.
-    "SELECT summary FROM summaries WHERE resource = ?1"
+    "SELECT namespace, name, summary FROM summaries WHERE resource = ?1"
     " AND (SELECT spec FROM summary_spec WHERE id = 0) = ?2 ORDER BY namespace, name",
-    "SELECT summary FROM summaries WHERE resource = ?1 AND namespace = ?3"
+    "SELECT namespace, name, summary FROM summaries WHERE resource = ?1 AND namespace = ?3"
     " AND (SELECT spec FROM summary_spec WHERE id = 0) = ?2 ORDER BY name",
     "SELECT namespace, name, body FROM objects WHERE resource = ?1",
+    "SELECT count(*) FROM objects WHERE resource = ?1 AND (?2 = '' OR namespace = ?2)"
+    " AND (namespace > ?3 OR (namespace = ?3 AND name > ?4))",
     "SELECT compacted, mark_rv, mark_time FROM compaction WHERE id = 0",
     "DELETE FROM changes WHERE resource_version <= ?1",
     "UPDATE compaction SET compacted = ?1, mark_rv = ?2, mark_time = ?3 WHERE id = 0",
@@ -1293,6 +1296,11 @@ std::vector<json> Store::list(const api::ResourceInfo& res, const ListOptions& o
     if (!opts.fields.empty() && !opts.fields.matches_object(obj)) return;
     out.push_back(std::move(obj));
   };
+  using Key = std::pair<std::string_view, std::string_view>;
+  auto before_start = [&](const Query& q) {
+    return opts.after && Key(q.text(0), q.text(1)) <= Key(opts.after->first, opts.after->second);
+  };
+  auto full = [&] { return opts.limit > 0 && out.size() >= opts.limit; };
   // Summaries, when the caller reads nothing they leave out.
   if (const SummaryPlan::Projection* p = plan_->find(key);
       p && !selectors_read(opts, p->tree) &&
@@ -1303,9 +1311,9 @@ std::vector<json> Store::list(const api::ResourceInfo& res, const ListOptions& o
     q.bind(1, key).bind(2, plan_->fingerprint);
     if (one_namespace) q.bind(3, opts.ns);
     bool any = false;
-    while (q.step()) {
+    while (!full() && q.step()) {
       any = true;
-      keep(q.parse(0));
+      if (!before_start(q)) keep(q.parse(2));
     }
     // No rows: nothing to list, or summaries from other lists; the bodies tell.
     if (any) return out;
@@ -1317,8 +1325,17 @@ std::vector<json> Store::list(const api::ResourceInfo& res, const ListOptions& o
   Query q = Ops::query(*this, one_namespace ? kListNamespace : kListAll);
   q.bind(1, key);
   if (one_namespace) q.bind(2, opts.ns);
-  while (q.step()) keep(q.parse(0, skip));
+  while (!full() && q.step()) {
+    if (!before_start(q)) keep(q.parse(2, skip));
+  }
   return out;
+}
+
+std::size_t Store::count_after(const api::ResourceInfo& res, const std::string& ns,
+                               const std::pair<std::string, std::string>& after) const {
+  Query q = Ops::query(*this, kCountAfter);
+  q.bind(1, res.key()).bind(2, res.namespaced ? ns : std::string()).bind(3, after.first).bind(4, after.second);
+  return q.step() ? static_cast<std::size_t>(q.integer(0)) : 0;
 }
 
 json Store::update(const api::ResourceInfo& res, json obj) {

@@ -44,6 +44,11 @@ struct ListOptions {
   /// objects then lack exactly those paths). Ignored when a selector reads an omitted part.
   /// Empty: whole objects.
   std::vector<std::string> omit;
+  /// Paging: only the objects after this (namespace, name) in list order, and at most `limit`
+  /// of them (0: all). Rows before the key are skipped without being parsed, and reading stops
+  /// once `limit` objects passed the selectors.
+  std::optional<std::pair<std::string, std::string>> after;
+  std::size_t limit = 0;
 };
 
 class Store {
@@ -90,6 +95,10 @@ class Store {
 
   /// Objects sorted by namespace, then name (see ListOptions::omit for summaries).
   std::vector<json> list(const api::ResourceInfo& res, const ListOptions& opts = {}) const;
+
+  /// How many objects of `res` (in namespace `ns`, "" = all) come after (namespace, name) in
+  /// list order: a list page's remainingItemCount, without reading a body.
+  std::size_t count_after(const api::ResourceInfo& res, const std::string& ns, const std::pair<std::string, std::string>& after) const;
 
   /// Replaces the object. If obj.metadata.resourceVersion is set and differs from the stored
   /// one: kai::Error Conflict `Operation cannot be fulfilled on <qualified_plural> "<name>": the

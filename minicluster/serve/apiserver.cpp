@@ -762,22 +762,10 @@ class Api {
   }
 
   void list(const httplib::Request& req, httplib::Response& res, const api::ResourceInfo& r, const std::string& ns) {
-    const store::ListOptions lo = list_options(req, r, ns);
-    auto& st = cluster().store();
-    std::vector<json> items;
-    int64_t rv = 0;
-    st.read_snapshot([&] {
-      rv = st.current_resource_version();
-      items = st.list(r, lo);
-    });
-    std::size_t start = 0;
+    store::ListOptions lo = list_options(req, r, ns);
     if (const std::string c = req.get_param_value("continue"); !c.empty()) {
-      auto key = decode_continue(c);
-      if (!key) throw Error::usage("invalid continue token");
-      while (start < items.size() && std::pair{items[start]["metadata"].value("namespace", std::string()),
-                                               items[start]["metadata"].value("name", std::string())} <= *key) {
-        ++start;
-      }
+      lo.after = decode_continue(c);
+      if (!lo.after) throw Error::usage("invalid continue token");
     }
     long limit = 0;
     try {
@@ -785,14 +773,29 @@ class Api {
     } catch (const std::exception&) {
       throw Error::usage("limit: must be an integer");
     }
-    std::size_t end = items.size();
-    if (limit > 0 && start + static_cast<std::size_t>(limit) < items.size()) end = start + static_cast<std::size_t>(limit);
-    std::vector<json> page(std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(start)),
-                           std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(end)));
+    // One more than the page: whether another page follows. Only the page's bodies are parsed.
+    if (limit > 0) lo.limit = static_cast<std::size_t>(limit) + 1;
+    auto& st = cluster().store();
+    std::vector<json> page;
+    int64_t rv = 0;
+    std::size_t remaining = 0;
+    bool more = false;
+    const bool selectors = !lo.labels.empty() || !lo.fields.empty();
+    st.read_snapshot([&] {
+      rv = st.current_resource_version();
+      page = st.list(r, lo);
+      if (limit > 0 && page.size() > static_cast<std::size_t>(limit)) {
+        more = true;
+        page.resize(static_cast<std::size_t>(limit));
+        const json& last = page.back()["metadata"];
+        // As kube-apiserver: remainingItemCount only when no selector narrows the list.
+        remaining = selectors ? 0 : st.count_after(r, ns, {last.value("namespace", std::string()), last.value("name", std::string())});
+      }
+    });
     json md = {{"resourceVersion", std::to_string(rv)}};
-    if (end < items.size()) {
+    if (more) {
       md["continue"] = encode_continue(page.back());
-      md["remainingItemCount"] = items.size() - end;
+      if (!selectors) md["remainingItemCount"] = remaining;
     }
     if (wants_table(req)) {
       json table = output::server_table(r, page, req.get_param_value("includeObject"), true, std::chrono::system_clock::now());

@@ -251,6 +251,22 @@ TEST_CASE("serve: bad requests get the API server's Status codes and change noth
   CHECK(bad_yaml.out.find("the body of the request") != std::string::npos);
   CHECK(code(srv.raw("PUT", jobs + "/ok", "- a\n- b\n", "application/yaml", bearer)) == "400");
   CHECK(get_json(env, {"get", "vcjob", "--local"})["items"].size() == 2);  // ok and from-yaml
+  // Pages: limit and continue, remainingItemCount only without a selector.
+  auto body_of = [](const Result& r) { return json::parse(r.out.substr(r.out.find('\n') + 1)); };
+  const json first = body_of(srv.raw("GET", jobs + "?limit=1", "", "application/json", bearer));
+  REQUIRE(first["items"].size() == 1);
+  CHECK(first["items"][0]["metadata"]["name"] == "from-yaml");
+  CHECK(first["metadata"]["remainingItemCount"] == 1);
+  const std::string cont = first["metadata"]["continue"];
+  const json second = body_of(srv.raw("GET", jobs + "?limit=1&continue=" + cont, "", "application/json", bearer));
+  REQUIRE(second["items"].size() == 1);
+  CHECK(second["items"][0]["metadata"]["name"] == "ok");
+  CHECK_FALSE(second["metadata"].contains("continue"));
+  const json selected = body_of(srv.raw("GET", jobs + "?limit=1&labelSelector=a%3Db", "", "application/json", bearer));
+  REQUIRE(selected["items"].size() == 1);
+  CHECK(selected["items"][0]["metadata"]["name"] == "ok");
+  CHECK_FALSE(selected["metadata"].contains("continue"));
+  CHECK_FALSE(selected["metadata"].contains("remainingItemCount"));
   // Health checks need no token.
   CHECK(code(srv.raw("GET", "/healthz", "", "application/json", "")) == "200");
 }
