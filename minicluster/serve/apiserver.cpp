@@ -524,6 +524,11 @@ class GroupCommit {
 
 GroupCommit g_writes;
 
+/// A JSON patch that cannot be applied (a failed test, a missing path): 422.
+struct PatchFailed {
+  std::string what;
+};
+
 /// Thrown inside a batch to undo a dry run.
 struct DryRun {
   json result;
@@ -717,34 +722,46 @@ class Api {
                            ") does not match the name on the URL (" + t.name + ")");
       }
       if (r.namespaced) body["metadata"]["namespace"] = ns;
-      json next = scoped(r, t.sub, lc.get(r, ns, t.name), std::move(body));
-      return reply_json(res, 200, commit(lc, dry, [&](minicluster::LocalCluster& w) { return w.update(r, std::move(next)); }));
+      // The stored object is read in the write's own transaction, so what the write keeps of it
+      // (.status, or all but .status) is current.
+      return reply_json(res, 200, commit(lc, dry, [&](minicluster::LocalCluster& w) {
+        return w.update(r, scoped(r, t.sub, w.get(r, ns, t.name), body));
+      }));
     }
     if (req.method == "PATCH") {
       const std::string ct = req.get_header_value("Content-Type").substr(0, req.get_header_value("Content-Type").find(';'));
-      json patch = json::parse(req.body.empty() ? "{}" : req.body);
-      json cur = lc.get(r, ns, t.name);
-      json next;
-      if (ct == "application/merge-patch+json" || (ct == "application/strategic-merge-patch+json" && r.group.empty())) {
-        // Strategic merge for built-in kinds is applied as a JSON merge patch: maps merge the
-        // same way; lists are replaced whole (no patchMergeKey merging).
-        next = cur;
-        next.merge_patch(patch);
-      } else if (ct == "application/json-patch+json") {
-        try {
-          next = cur.patch(patch);
-        } catch (const json::exception& e) {
-          return send_status(res, 422, "Invalid", std::string("the server rejected our request due to an error in our request: ") + e.what());
-        }
-      } else {
+      const bool merge = ct == "application/merge-patch+json" || (ct == "application/strategic-merge-patch+json" && r.group.empty());
+      if (!merge && ct != "application/json-patch+json") {
         return send_status(res, 415, "UnsupportedMediaType",
                            "the body of the request was in an unknown format - accepted media types include: "
                            "application/json-patch+json, application/merge-patch+json" +
                                std::string(r.group.empty() ? ", application/strategic-merge-patch+json" : ""));
       }
-      next["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"];
-      next = scoped(r, t.sub, cur, std::move(next));
-      return reply_json(res, 200, commit(lc, dry, [&](minicluster::LocalCluster& w) { return w.update(r, std::move(next)); }));
+      json patch = json::parse(req.body.empty() ? "{}" : req.body);
+      // Applied to the object as it is in the write's transaction, as kube-apiserver retries a
+      // patch on the newest object: a controller's write in between is no conflict.
+      try {
+        return reply_json(res, 200, commit(lc, dry, [&](minicluster::LocalCluster& w) {
+          const json cur = w.get(r, ns, t.name);
+          json next;
+          if (merge) {
+            // Strategic merge for built-in kinds is applied as a JSON merge patch: maps merge the
+            // same way; lists are replaced whole (no patchMergeKey merging).
+            next = cur;
+            next.merge_patch(patch);
+          } else {
+            try {
+              next = cur.patch(patch);
+            } catch (const json::exception& e) {
+              throw PatchFailed{e.what()};
+            }
+          }
+          next["metadata"]["resourceVersion"] = cur["metadata"]["resourceVersion"];
+          return w.update(r, scoped(r, t.sub, cur, std::move(next)));
+        }));
+      } catch (const PatchFailed& f) {
+        return send_status(res, 422, "Invalid", "the server rejected our request due to an error in our request: " + f.what);
+      }
     }
     if (req.method == "DELETE") {
       return reply_json(res, 200, commit(lc, dry, [&](minicluster::LocalCluster& w) { return w.remove(r, ns, t.name); }));
