@@ -644,14 +644,20 @@ class Api {
             {"buildDate", "2026-01-01T00:00:00Z"}, {"goVersion", "go1.23"}, {"compiler", "gc"}, {"platform", "linux/amd64"}};
   }
 
-  /// The object in a create or replace: JSON (also when there is no Content-Type: kube-apiserver
-  /// then takes its first media type) or YAML. Anything else is answered 415 here (nullopt);
-  /// malformed bodies throw (400).
-  static std::optional<json> parse_body(const httplib::Request& req, httplib::Response& res) {
+  /// The request's media type: Content-Type without parameters, lower case ("" when absent).
+  static std::string media_type(const httplib::Request& req) {
     std::string ct = req.get_header_value("Content-Type");
     ct = ct.substr(0, ct.find(';'));
     while (!ct.empty() && ct.back() == ' ') ct.pop_back();
     std::transform(ct.begin(), ct.end(), ct.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return ct;
+  }
+
+  /// The object in a create or replace: JSON (also when there is no Content-Type: kube-apiserver
+  /// then takes its first media type) or YAML. Anything else is answered 415 here (nullopt);
+  /// malformed bodies throw (400).
+  static std::optional<json> parse_body(const httplib::Request& req, httplib::Response& res) {
+    const std::string ct = media_type(req);
     const bool yaml = ct == "application/yaml";
     if (!ct.empty() && ct != "application/json" && !yaml) {
       send_status(res, 415, "UnsupportedMediaType",
@@ -729,7 +735,7 @@ class Api {
       }));
     }
     if (req.method == "PATCH") {
-      const std::string ct = req.get_header_value("Content-Type").substr(0, req.get_header_value("Content-Type").find(';'));
+      const std::string ct = media_type(req);
       const bool merge = ct == "application/merge-patch+json" || (ct == "application/strategic-merge-patch+json" && r.group.empty());
       if (!merge && ct != "application/json-patch+json") {
         return send_status(res, 415, "UnsupportedMediaType",

@@ -21,7 +21,7 @@
 // With topology-aware preemption the candidates are looked for from the first feasible node
 // (Volcano starts at a random offset), tied picks go to the earlier node (kube-scheduler's last
 // criterion, the victims' start times, is not in kai's model), topologyAwarePreemptWorkerNum is
-// read but the dry runs run one after another, and there are no PodDisruptionBudgets to weigh.
+// accepted but the dry runs run one after another, and there are no PodDisruptionBudgets to weigh.
 
 #include <algorithm>
 #include <functional>
@@ -60,6 +60,15 @@ std::vector<QueueSums> preemptee_bounds(const Session& s, const std::vector<std:
   return out;
 }
 
+/// The tasks still on node n (of those there when the action started) that `filter` lets go.
+std::vector<int> preemptees_on(const Session& s, const std::vector<std::vector<int>>& on_node, int n, const VictimFilter& filter) {
+  std::vector<int> out;
+  for (int v : on_node[static_cast<std::size_t>(n)]) {
+    if (s.task(v).node == n && filter(v)) out.push_back(v);
+  }
+  return out;
+}
+
 /// What the candidates on a node could free at most, or nullptr when the node has none.
 using CandidateBound = std::function<const Resource*(int node)>;
 
@@ -67,7 +76,6 @@ using CandidateBound = std::function<const Resource*(int node)>;
 /// Volcano's defaults; values of the wrong type keep the default, out-of-range ones are reset.
 struct PreemptArgs {
   bool topology_aware = false;
-  int workers = 16;
   int min_percentage = 10;
   int min_absolute = 1;
   int max_absolute = 100;
@@ -87,11 +95,9 @@ PreemptArgs preempt_args(const Session& s) {
     if (v != args.end() && v->is_number_integer()) out = v->get<int>();
   };
   get_bool("enableTopologyAwarePreemption", a.topology_aware);
-  get_int("topologyAwarePreemptWorkerNum", a.workers);
   get_int("minCandidateNodesPercentage", a.min_percentage);
   get_int("minCandidateNodesAbsolute", a.min_absolute);
   get_int("maxCandidateNodesAbsolute", a.max_absolute);
-  if (a.workers < 1) a.workers = 1;
   if (a.min_percentage < 0 || a.min_percentage > 100) a.min_percentage = 10;
   if (a.min_absolute < 1) a.min_absolute = 1;
   if (a.max_absolute < 1) a.max_absolute = 100;
@@ -154,7 +160,7 @@ const Candidate* pick_candidate(const Session& s, const std::vector<Candidate>& 
 /// Volcano's topologyAwarePreempt: the dry runs over the candidate nodes, the pick, then the
 /// evictions and the pipelining. True when the preemptor was pipelined.
 bool topology_aware_preempt(Session& s, Statement& stmt, int preemptor, const std::vector<std::vector<int>>& on_node,
-                            const std::function<bool(int)>& filter, const PreemptArgs& args) {
+                            const VictimFilter& filter, const PreemptArgs& args) {
   const int q = s.job(s.task(preemptor).job).queue;
   const int found = s.predicate_nodes(preemptor, SearchMode::Backfill, nullptr);
   if (found == 0) return false;
@@ -167,11 +173,7 @@ bool topology_aware_preempt(Session& s, Statement& stmt, int preemptor, const st
   std::vector<Candidate> candidates;
   for (int n : feasible) {
     if (static_cast<int>(candidates.size()) >= wanted) break;
-    std::vector<int> preemptees;
-    for (int v : on_node[static_cast<std::size_t>(n)]) {
-      if (s.task(v).node == n && filter(v)) preemptees.push_back(v);
-    }
-    if (auto c = victims_on_node(s, preemptor, n, preemptees)) candidates.push_back(std::move(*c));
+    if (auto c = victims_on_node(s, preemptor, n, preemptees_on(s, on_node, n, filter))) candidates.push_back(std::move(*c));
   }
   const Candidate* best = pick_candidate(s, candidates);
   if (best == nullptr) return false;
@@ -198,10 +200,7 @@ bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<
     return could_free != nullptr && may_free_enough(s, preemptor, n, *could_free, nullptr);
   };
   for (int n : s.options.shortcuts ? s.sorted_feasible(preemptor, may_fit) : s.sorted_feasible(preemptor)) {
-    std::vector<int> preemptees;
-    for (int v : on_node[static_cast<std::size_t>(n)]) {
-      if (s.task(v).node == n && filter(v)) preemptees.push_back(v);
-    }
+    const std::vector<int> preemptees = preemptees_on(s, on_node, n, filter);
     // The victims are some of the candidates: when all of them cannot free enough, none can.
     if (!victims_free_enough(s, preemptor, n, preemptees)) continue;
     const std::vector<int> victims = s.preemptable(preemptor, preemptees).value_or(std::vector<int>{});
