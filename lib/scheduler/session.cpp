@@ -145,48 +145,77 @@ void Session::build_state() {
   node_cache_.assign(nodes.size(), NodeCache{});
 
   job_of_model.assign(model.jobs.size(), -1);
-  jobs.reserve(model.jobs.size());  // JobState is large: no reallocation moves
+  jobs.reserve(model.jobs.size());
   for (std::size_t i = 0; i < model.jobs.size(); ++i) {
     const ModelJob& mj = model.jobs[i];
     if (mj.queue_index < 0) continue;  // sim-session.md item 5: left out, phase unchanged
     JobState j;
-    j.tasks.reserve(mj.tasks.size());
     j.model = static_cast<int>(i);
     j.queue = mj.queue_index;
     j.phase = mj.phase;
     j.min_available = mj.min_member;
     j.priority = mj.priority;
     j.allocated = model.empty_resource();
-    for (const auto& [role, min] : mj.min_task_member) {
-      j.roles.push_back(RoleState{role, min, {}, 0});
-      j.min_task_total += min;
-    }
+    for (const auto& [role, min] : mj.min_task_member) j.min_task_total += min;
     job_of_model[i] = static_cast<int>(jobs.size());
     jobs.push_back(std::move(j));
   }
 
+  // Which tasks take part, and each job's block of task ids (in snapshot order).
   tasks.assign(model.tasks.size(), TaskState{});
   const auto& names = options.scheduler_names;
+  std::vector<int> first(jobs.size() + 1, 0);
+  for (std::size_t i = 0; i < model.tasks.size(); ++i) {
+    const ModelTask& mt = model.tasks[i];
+    const bool ours = mt.scheduler_name.empty() || std::find(names.begin(), names.end(), mt.scheduler_name) != names.end();
+    if (ours && mt.job >= 0 && job_of_model[static_cast<std::size_t>(mt.job)] >= 0) {
+      tasks[i].job = job_of_model[static_cast<std::size_t>(mt.job)];
+      first[static_cast<std::size_t>(tasks[i].job) + 1]++;
+    }
+  }
+  for (std::size_t j = 0; j < jobs.size(); ++j) first[j + 1] += first[j];
+  job_task_ids_.assign(static_cast<std::size_t>(first.back()), 0);
+  {
+    std::vector<int> at(first.begin(), first.end() - 1);
+    for (std::size_t i = 0; i < model.tasks.size(); ++i) {
+      if (tasks[i].job >= 0) job_task_ids_[static_cast<std::size_t>(at[static_cast<std::size_t>(tasks[i].job)]++)] = static_cast<int>(i);
+    }
+  }
+  // Each job's roles: its minTaskMember ones, then those its tasks name, in order of appearance.
+  role_states_.clear();
+  std::vector<std::size_t> role_first(jobs.size() + 1, 0);
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    role_first[j] = role_states_.size();
+    for (const auto& [role, min] : model.jobs[static_cast<std::size_t>(jobs[j].model)].min_task_member) {
+      role_states_.push_back(RoleState{role, min, {}, 0});
+    }
+    for (int k = first[j]; k < first[j + 1]; ++k) {
+      const int t = job_task_ids_[static_cast<std::size_t>(k)];
+      const std::string& name = model.tasks[static_cast<std::size_t>(t)].role;
+      std::size_t r = role_first[j];
+      while (r < role_states_.size() && role_states_[r].name != name) ++r;
+      if (r == role_states_.size()) role_states_.push_back(RoleState{name, 0, {}, 0});
+      tasks[static_cast<std::size_t>(t)].role = static_cast<int>(r - role_first[j]);
+    }
+  }
+  role_first[jobs.size()] = role_states_.size();
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    jobs[j].tasks = std::span<const int>(job_task_ids_.data() + first[j], static_cast<std::size_t>(first[j + 1] - first[j]));
+    jobs[j].roles = std::span<RoleState>(role_states_.data() + role_first[j], role_first[j + 1] - role_first[j]);
+  }
+
   for (std::size_t i = 0; i < model.tasks.size(); ++i) {
     const ModelTask& mt = model.tasks[i];
     TaskState& ts = tasks[i];
     ts.status = mt.status;
-    const bool ours = mt.scheduler_name.empty() || std::find(names.begin(), names.end(), mt.scheduler_name) != names.end();
-    if (ours && mt.job >= 0 && job_of_model[static_cast<std::size_t>(mt.job)] >= 0) {
-      ts.job = job_of_model[static_cast<std::size_t>(mt.job)];
+    if (ts.job >= 0) {
       JobState& j = jobs[static_cast<std::size_t>(ts.job)];
-      auto role = std::find_if(j.roles.begin(), j.roles.end(), [&](const RoleState& r) { return r.name == mt.role; });
-      if (role == j.roles.end()) {
-        j.roles.push_back(RoleState{mt.role, 0, {}, 0});
-        role = j.roles.end() - 1;
-      }
-      ts.role = static_cast<int>(role - j.roles.begin());
-      j.tasks.push_back(static_cast<int>(i));
+      RoleState& role = j.roles[static_cast<std::size_t>(ts.role)];
       j.count[idx(mt.status)]++;
-      role->count[idx(mt.status)]++;
+      role.count[idx(mt.status)]++;
       if (mt.status == TaskStatus::Pending && mt.best_effort) {
         j.pending_best_effort++;
-        role->pending_best_effort++;
+        role.pending_best_effort++;
       }
       if (allocated_status(mt.status)) j.allocated.add(mt.request);
     }
@@ -257,8 +286,10 @@ void Session::add_batch_node_order_fn(const PluginCtx& p, BatchNodeOrderFn fn, U
   batch_node_order_.push_back({p.tier, std::move(fn)});
   batch_uniform_.push_back(std::move(uniform));
 }
-void Session::add_preemptable_fn(const PluginCtx& p, EvictableFn fn) {
-  if (p.enabled("enablePreemptable")) preemptable_.push_back({p.tier, std::move(fn)});
+void Session::add_preemptable_fn(const PluginCtx& p, EvictableFn fn, VictimBoundFn bound) {
+  if (!p.enabled("enablePreemptable")) return;
+  preemptable_.push_back({p.tier, std::move(fn)});
+  preemptable_bounds_.push_back(std::move(bound));
 }
 void Session::add_reclaimable_fn(const PluginCtx& p, EvictableFn fn, ReclaimerReads reads) {
   if (!p.enabled("enableReclaimable")) return;
@@ -420,6 +451,21 @@ bool Session::preemptive(int q, int t) const {
 
 std::optional<std::vector<int>> Session::preemptable(int preemptor, const std::vector<int>& candidates) const {
   return victims_of(preemptable_, preemptor, candidates);
+}
+
+bool Session::may_be_preemptable(int32_t job_priority, int32_t task_priority, int victim) const {
+  // preemptable()'s victims come from one tier in which every function answered and kept them.
+  std::size_t i = 0;
+  while (i < preemptable_.size()) {
+    const int tier = preemptable_[i].tier;
+    bool kept = true;
+    for (; i < preemptable_.size() && preemptable_[i].tier == tier; ++i) {
+      const VictimBoundFn& bound = preemptable_bounds_[i];
+      if (kept && bound && !bound(job_priority, task_priority, victim)) kept = false;
+    }
+    if (kept) return true;
+  }
+  return false;
 }
 
 std::optional<std::vector<int>> Session::reclaimable(int reclaimer, const std::vector<int>& candidates) const {

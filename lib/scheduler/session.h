@@ -12,7 +12,9 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "lib/scheduler/model.h"
@@ -71,7 +73,7 @@ struct TaskState {
 };
 
 struct RoleState {
-  std::string name;
+  std::string_view name;  ///< the model's role name (the model outlives the session)
   int32_t min = 0;  ///< minTaskMember for the role (0 when not given)
   std::array<int32_t, kTaskStatusCount> count{};
   int32_t pending_best_effort = 0;
@@ -86,8 +88,8 @@ struct JobState {
   int32_t min_task_total = 0;  ///< Σ minTaskMember
   std::array<int32_t, kTaskStatusCount> count{};
   int32_t pending_best_effort = 0;
-  std::vector<RoleState> roles;
-  std::vector<int> tasks;  ///< in snapshot order
+  std::span<RoleState> roles;  ///< the session's (Session::role_states_)
+  std::span<const int> tasks;  ///< in snapshot order (Session::job_task_ids_)
   Resource allocated;  ///< Σ requests of tasks in an allocated status (Volcano's job.Allocated)
   std::map<int, FitErrors> fit_errors;  ///< task -> why it fit no node (NodesFitErrors)
   std::vector<int> fit_error_order;  ///< tasks of fit_errors, first recorded first
@@ -184,7 +186,14 @@ class Session {
   void add_predicate_fn(const PluginCtx& p, PredicateFn fn);
   void add_node_order_fn(const PluginCtx& p, NodeOrderFn fn);
   void add_batch_node_order_fn(const PluginCtx& p, BatchNodeOrderFn fn, UniformScoreFn uniform = nullptr);
-  void add_preemptable_fn(const PluginCtx& p, EvictableFn fn);
+  /// A bound on a Preemptable function, for preempt's shortcuts: false only when the function
+  /// would never keep `victim` among the victims of a preemptor whose job has priority
+  /// `job_priority` and whose task has priority `task_priority`, whatever candidates come with
+  /// it, for the rest of the preempt action. It is asked only about victims of another job than
+  /// the preemptor's, may read only what preempt does not change (priorities, namespaces,
+  /// priority classes), and its Preemptable function must never abstain.
+  using VictimBoundFn = std::function<bool(int32_t job_priority, int32_t task_priority, int victim)>;
+  void add_preemptable_fn(const PluginCtx& p, EvictableFn fn, VictimBoundFn bound = nullptr);
   /// What a Reclaimable function reads of the reclaimer. Anything (the default) is always
   /// right; QueueAndSignature promises it reads only the reclaimer's queue and what its task
   /// signature covers (request, placement), which lets reclaim skip a task whose like already
@@ -219,6 +228,10 @@ class Session {
   /// no plugin voted.
   std::optional<std::vector<int>> preemptable(int preemptor, const std::vector<int>& candidates) const;
   std::optional<std::vector<int>> reclaimable(int reclaimer, const std::vector<int>& candidates) const;
+  /// False when `victim` (of another job) can be among preemptable()'s victims for no preemptor
+  /// of these priorities: no tier has every Preemptable function's bound let it through (a
+  /// function without a bound lets everything through). See VictimBoundFn.
+  bool may_be_preemptable(int32_t job_priority, int32_t task_priority, int victim) const;
   uint32_t predicate(int t, int n) const;  ///< first failure
   double node_order(int t, int n) const;   ///< sum
   /// Σ batch scores; false when no plugin registered one.
@@ -338,6 +351,11 @@ class Session {
   bool status_updated(int j, const std::string& phase) const;
   void job_status_events(int j, const std::string& phase, SessionResult& result) const;
 
+  /// The jobs' task lists and role counters, one block per job: one allocation for all jobs
+  /// rather than two per job and session.
+  std::vector<int> job_task_ids_;
+  std::vector<RoleState> role_states_;
+
   std::vector<Plugged> plugins_;
   std::vector<Fn<CompareFn>> job_order_, queue_order_, task_order_;
   std::vector<Fn<JobBoolFn>> job_ready_, job_starving_;
@@ -351,6 +369,7 @@ class Session {
   std::vector<Fn<BatchNodeOrderFn>> batch_node_order_;
   std::vector<UniformScoreFn> batch_uniform_;  ///< parallel to batch_node_order_
   std::vector<Fn<EvictableFn>> preemptable_, reclaimable_;
+  std::vector<VictimBoundFn> preemptable_bounds_;  ///< parallel to preemptable_ (null: none)
   bool reclaim_reads_queue_only_ = true;
   uint64_t epoch_ = 0;
   std::vector<std::pair<TaskFn, TaskFn>> event_handlers_;

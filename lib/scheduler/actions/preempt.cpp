@@ -72,6 +72,58 @@ std::vector<int> preemptees_on(const Session& s, const std::vector<std::vector<i
 /// What the candidates on a node could free at most, or nullptr when the node has none.
 using CandidateBound = std::function<const Resource*(int node)>;
 
+/// The shortcut between jobs of a queue: of the queue's candidates when the action starts (the
+/// Bound or Running preemptable tasks with a request), those the Preemptable functions' bounds
+/// let through for a preemptor of given job and task priorities, counted and summed per node.
+/// Evictions only take candidates away, so what these cannot free no choice of victims can.
+struct PriorityBound {
+  int count = 0;
+  std::vector<int> slot;  ///< per node: index into sums, -1 when none is on the node
+  std::vector<Resource> sums;
+};
+
+class PriorityBounds {
+ public:
+  PriorityBounds(const Session& s, const std::vector<int>& candidates, const std::vector<char>& is_candidate)
+      : s_(s), candidates_(candidates), is_candidate_(is_candidate) {}
+
+  /// Whether some victim of another job than the preemptor's may exist, and the bound per node.
+  const PriorityBound& of(int preemptor, bool& some_victim) {
+    const int j = s_.task(preemptor).job;
+    const int32_t jp = s_.job(j).priority, tp = s_.mtask(preemptor).priority;
+    const uint64_t key = (static_cast<uint64_t>(static_cast<uint32_t>(jp)) << 32) | static_cast<uint32_t>(tp);
+    auto it = bounds_.find(key);
+    if (it == bounds_.end()) {
+      PriorityBound b;
+      b.slot.assign(s_.nodes.size(), -1);
+      for (int v : candidates_) {
+        if (!s_.may_be_preemptable(jp, tp, v)) continue;
+        ++b.count;
+        int& at = b.slot[static_cast<std::size_t>(s_.task(v).node)];
+        if (at < 0) {
+          at = static_cast<int>(b.sums.size());
+          b.sums.push_back(s_.model.empty_resource());
+        }
+        b.sums[static_cast<std::size_t>(at)].add(s_.mtask(v).request);
+      }
+      it = bounds_.emplace(key, std::move(b)).first;
+    }
+    // The preemptor's own job's candidates are never its victims here.
+    int own = 0;
+    for (int v : s_.job(j).tasks) {
+      if (is_candidate_[static_cast<std::size_t>(v)] && s_.may_be_preemptable(jp, tp, v)) ++own;
+    }
+    some_victim = it->second.count > own;
+    return it->second;
+  }
+
+ private:
+  const Session& s_;
+  const std::vector<int>& candidates_;
+  const std::vector<char>& is_candidate_;
+  std::unordered_map<uint64_t, PriorityBound> bounds_;
+};
+
 /// The preempt action's arguments (`configurations: [{name: preempt, arguments: {...}}]`), with
 /// Volcano's defaults; values of the wrong type keep the default, out-of-range ones are reset.
 struct PreemptArgs {
@@ -230,6 +282,19 @@ void run_preempt(Session& s) {
   if (under_request.empty()) return;
   const auto on_node = tasks_by_node(s);
   const auto by_queue = preemptee_bounds(s, on_node);
+  // The candidates between jobs when the action starts, per queue (for PriorityBounds).
+  std::vector<std::vector<int>> queue_candidates(s.model.queues.size());
+  std::vector<char> is_candidate(s.tasks.size(), 0);
+  if (s.options.shortcuts && !args.topology_aware) {
+    for (std::size_t n = 0; n < on_node.size(); ++n) {
+      for (int v : on_node[n]) {
+        const TaskState& vs = s.task(v);
+        if (vs.node != static_cast<int>(n) || vs.job < 0 || !running_with_request(s, v) || !s.mtask(v).preemptable) continue;
+        queue_candidates[static_cast<std::size_t>(s.job(vs.job).queue)].push_back(v);
+        is_candidate[static_cast<std::size_t>(v)] = 1;
+      }
+    }
+  }
   std::stable_sort(queue_order.begin(), queue_order.end(), [&s](int l, int r) { return s.queue_order_less(l, r); });
 
   for (int q : queue_order) {
@@ -242,6 +307,7 @@ void run_preempt(Session& s) {
       for (std::size_t n = 0; n < queue_bound.size(); ++n) queue_bound[n] = queue_sum(by_queue[n], q);
     }
     const CandidateBound same_queue = [&queue_bound](int n) { return queue_bound[static_cast<std::size_t>(n)]; };
+    PriorityBounds priority_bounds(s, queue_candidates[static_cast<std::size_t>(q)], is_candidate);
     while (jobs != nullptr && !jobs->empty()) {
       const int j = jobs->pop();
       Heap& pending = *tasks[static_cast<std::size_t>(j)];
@@ -253,8 +319,25 @@ void run_preempt(Session& s) {
           const int vj = s.task(v).job;
           return running_with_request(s, v) && s.mtask(v).preemptable && vj >= 0 && vj != j && s.job(vj).queue == q;
         };
-        const bool done = args.topology_aware ? topology_aware_preempt(s, stmt, t, on_node, other_jobs, args)
-                                              : preempt_task(s, stmt, t, on_node, other_jobs, same_queue);
+        bool done = false;
+        if (args.topology_aware) {
+          done = topology_aware_preempt(s, stmt, t, on_node, other_jobs, args);
+        } else if (s.options.shortcuts) {
+          bool some_victim = false;
+          const PriorityBound& b = priority_bounds.of(t, some_victim);
+          if (some_victim) {
+            const CandidateBound bound = [&b](int n) {
+              const int at = b.slot[static_cast<std::size_t>(n)];
+              return at < 0 ? nullptr : &b.sums[static_cast<std::size_t>(at)];
+            };
+            done = preempt_task(s, stmt, t, on_node, other_jobs, bound);
+          } else {
+            // No victim anywhere: only the node search's rotation moves on, as it would.
+            s.predicate_nodes(t, SearchMode::Backfill, nullptr);
+          }
+        } else {
+          done = preempt_task(s, stmt, t, on_node, other_jobs, same_queue);
+        }
         if (done) assigned = true;
       }
       if (!s.job_pipelined(j)) {

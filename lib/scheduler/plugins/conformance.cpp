@@ -9,17 +9,18 @@ namespace {
 class Conformance : public Plugin {
  public:
   void on_session_open(Session& s, const PluginCtx& p) override {
-    auto evictable = [&s](int, const std::vector<int>& candidates) {
+    auto may_evict = [&s](int v) {
+      const ModelTask& t = s.mtask(v);
+      return t.priority_class != "system-cluster-critical" && t.priority_class != "system-node-critical" && t.ns != "kube-system";
+    };
+    auto evictable = [may_evict](int, const std::vector<int>& candidates) {
       std::vector<int> victims;
       for (int v : candidates) {
-        const ModelTask& t = s.mtask(v);
-        if (t.priority_class == "system-cluster-critical" || t.priority_class == "system-node-critical") continue;
-        if (t.ns == "kube-system") continue;
-        victims.push_back(v);
+        if (may_evict(v)) victims.push_back(v);
       }
       return std::pair{victims, kPermit};
     };
-    s.add_preemptable_fn(p, evictable);
+    s.add_preemptable_fn(p, evictable, [may_evict](int32_t, int32_t, int v) { return may_evict(v); });
     s.add_reclaimable_fn(p, evictable, Session::ReclaimerReads::QueueAndSignature);  // reads only the victims
   }
 };

@@ -34,7 +34,11 @@ class Priority : public Plugin {
       }
       return std::pair{victims, kPermit};
     };
-    s.add_preemptable_fn(p, preemptable);
+    // Between jobs only the job priorities count (and a victim of the same job is never asked).
+    s.add_preemptable_fn(p, preemptable, [&s](int32_t job_priority, int32_t, int v) {
+      const int vj = s.task(v).job;
+      return vj >= 0 && s.job(vj).priority < job_priority;
+    });
     s.add_job_starving_fn(p, [&s](int j) {
       const JobState& js = s.job(j);
       return js.ready_num() + js.waiting_num() < static_cast<int32_t>(js.tasks.size());
