@@ -744,6 +744,55 @@ int Session::predicate_nodes(int t, SearchMode mode, FitErrors* errors) {
   return 0;
 }
 
+void Session::advance_search(int t, SearchMode mode) {
+  const int n = static_cast<int>(nodes.size());
+  if (n == 0) return;
+  const int32_t key = mtask(t).signature * 2 + static_cast<int32_t>(mode);
+  const int to_find = feasible_nodes_to_find(n);
+  SearchMemo& memo = search_memo_[key];
+  if (memo.epoch != epoch_ || (!memo.built && memo.walks == 0)) {
+    memo.epoch = epoch_;
+    memo.walks = 0;
+    memo.built = false;
+  }
+  // A list costs a walk over every node: worth it once searches repeat within one epoch.
+  constexpr int kWalksBeforeList = 4;
+  if (!memo.built && ++memo.walks > kWalksBeforeList) {
+    memo.fit.clear();
+    for (int i = 0; i < n; ++i) {
+      if (evaluate(t, i, mode, key).fail == 0) memo.fit.push_back(i);
+    }
+    memo.built = true;
+    memo.epoch = epoch_;  // evaluating changes nothing, but stays safe if it ever did
+  }
+  const int at = last_processed_ % n;
+  int processed = n;
+  if (memo.built) {
+    // The to_find-th fitting node from `at` on (wrapping around), as the walk would stop there.
+    const auto fit = static_cast<int>(memo.fit.size());
+    if (fit >= to_find) {
+      const int first = static_cast<int>(std::lower_bound(memo.fit.begin(), memo.fit.end(), at) - memo.fit.begin());
+      const int last = memo.fit[static_cast<std::size_t>((first + to_find - 1) % fit)];
+      processed = (last - at + n) % n + 1;
+    }
+  } else {
+    int found = 0;
+    processed = 0;
+    for (int i = 0, node = at; i < n; ++i, ++node) {
+      if (node == n) node = 0;
+      ++processed;
+      NodeCache& c = node_cache_[static_cast<std::size_t>(node)];
+      const NodeEval* e = &c.slot[0];
+      if (e->key != key || e->version != c.version) {
+        e = &c.slot[1];
+        if (e->key != key || e->version != c.version) e = &evaluate(t, node, mode, key);
+      }
+      if (e->fail == 0 && ++found == to_find) break;
+    }
+  }
+  last_processed_ = (last_processed_ + processed) % n;
+}
+
 int Session::find_node(int t, SearchMode mode, FitErrors* errors) {
   const auto uniform = uniform_batch_score(t);
   if (!uniform) return predicate_nodes(t, mode, errors) == 0 ? -1 : best_node(t, mode);

@@ -270,6 +270,11 @@ class Session {
   /// tried; returns how many fit (kept for best_node). When none fits and `errors` is set, it
   /// gets every node's reasons.
   int predicate_nodes(int t, SearchMode mode, FitErrors* errors);
+  /// Moves the node search's rotation on exactly as predicate_nodes(t, mode, nullptr) would,
+  /// without collecting the nodes (for a search whose nodes a caller knows it will not use).
+  /// While the session is unchanged, repeated calls for one task shape share a list of the
+  /// nodes that fit and count along it instead of walking the nodes.
+  void advance_search(int t, SearchMode mode);
   /// The nodes the last predicate_nodes found, in the order tried.
   const std::vector<int>& feasible() const { return feasible_; }
   /// Over the nodes the last predicate_nodes found for this task: for allocate, nodes where the
@@ -386,6 +391,14 @@ class Session {
   std::vector<int> search_nodes_;
   std::vector<NodeEval*> search_evals_;
   int last_processed_ = 0;  ///< where the next node search starts (kube-scheduler's rotation)
+  /// advance_search's lists of fitting nodes, per signature key, valid for one epoch.
+  struct SearchMemo {
+    uint64_t epoch = 0;
+    int walks = 0;  ///< searches walked in this epoch (the list is built after a few)
+    bool built = false;
+    std::vector<int> fit;  ///< ascending
+  };
+  std::map<int32_t, SearchMemo> search_memo_;
 
   std::vector<std::pair<int, int>> binds_;  ///< task, node
   std::vector<int> evictions_;

@@ -143,6 +143,54 @@ TEST_CASE("victims: intersection within a tier, an empty set ends it, the first 
   CHECK(f.s.reclaimable(preemptor, candidates) == std::vector<int>{});
 }
 
+TEST_CASE("victim bounds: a victim may be preemptable when some tier's bounds all let it through") {
+  Bare b;
+  const int v = b.open.task("b-0");
+  // No Preemptable function: preemptable() finds no victims, so no victim is possible.
+  CHECK_FALSE(b.s.may_be_preemptable(100, 0, v));
+  auto all = [](int, const std::vector<int>& c) { return std::pair{c, kPermit}; };
+  auto below = [](int32_t job_priority, int32_t, int) { return job_priority > 50; };
+  // Tier 0: one bounded function that refuses low preemptors, one without a bound (lets all through).
+  b.s.add_preemptable_fn(b.ctx(0), all, below);
+  b.s.add_preemptable_fn(b.ctx(0), all);
+  CHECK(b.s.may_be_preemptable(100, 0, v));
+  CHECK_FALSE(b.s.may_be_preemptable(10, 0, v));
+  // A later tier that lets the victim through can decide when the first tier ends without victims.
+  b.s.add_preemptable_fn(b.ctx(1), all, [](int32_t, int32_t task_priority, int) { return task_priority > 5; });
+  CHECK(b.s.may_be_preemptable(10, 7, v));
+  CHECK_FALSE(b.s.may_be_preemptable(10, 3, v));
+  // A switch turned off keeps the function and its bound out.
+  Bare c;
+  c.s.add_preemptable_fn(c.ctx(0, {{"enablePreemptable", false}}), all, [](int32_t, int32_t, int) { return false; });
+  c.s.add_preemptable_fn(c.ctx(0), all);
+  CHECK(c.s.may_be_preemptable(1, 1, v));
+}
+
+TEST_CASE("victim bounds of priority and conformance: lower job priority, and never a critical pod") {
+  // Job priorities come from PriorityClasses; conformance never lets kube-system pods go.
+  auto klass = [](const std::string& name, int value) {
+    return json{{"apiVersion", "scheduling.k8s.io/v1"}, {"kind", "PriorityClass"}, {"metadata", {{"name", name}}}, {"value", value}};
+  };
+  json low = podgroup("low", 1), high = podgroup("high", 1), sys = podgroup("sys", 1);
+  low["spec"]["priorityClassName"] = "low";
+  high["spec"]["priorityClassName"] = "high";
+  sys["spec"]["priorityClassName"] = "low";
+  sys["metadata"]["namespace"] = "kube-system";
+  json sys_pod = pod("sys-0", "sys", "1", "1Gi", "n1", "Running");
+  sys_pod["metadata"]["namespace"] = "kube-system";
+  OpenSession o({node("n1", "8", "8Gi"), queue("default"), klass("low", 10), klass("high", 1000), low, high, sys,
+                 pod("low-0", "low", "1", "1Gi", "n1", "Running"), pod("high-0", "high", "1", "1Gi", "n1", "Running"), sys_pod},
+                conf("actions: \"preempt\"\ntiers:\n- plugins:\n  - name: priority\n  - name: conformance\n"));
+  Session& s = o.session;
+  const int lo = o.task("low-0"), hi = o.task("high-0"), sy = o.task("sys-0");
+  CHECK(s.may_be_preemptable(1000, 0, lo));
+  CHECK_FALSE(s.may_be_preemptable(10, 0, lo));   // equal priority: never
+  CHECK_FALSE(s.may_be_preemptable(1000, 0, hi));
+  CHECK_FALSE(s.may_be_preemptable(1000, 0, sy));  // kube-system
+  // And preemptable() agrees with the bounds on these candidates.
+  CHECK(s.preemptable(hi, {lo, sy}) == std::vector<int>{lo});
+}
+
 TEST_CASE("a switch set to false keeps the callback out") {
   Bare b;
   const int a = b.open.job("a"), j = b.open.job("b");

@@ -333,7 +333,7 @@ void run_preempt(Session& s) {
             done = preempt_task(s, stmt, t, on_node, other_jobs, bound);
           } else {
             // No victim anywhere: only the node search's rotation moves on, as it would.
-            s.predicate_nodes(t, SearchMode::Backfill, nullptr);
+            s.advance_search(t, SearchMode::Backfill);
           }
         } else {
           done = preempt_task(s, stmt, t, on_node, other_jobs, same_queue);
