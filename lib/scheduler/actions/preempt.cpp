@@ -48,7 +48,7 @@ bool running_with_request(const Session& s, int v) {
 
 /// Per node, for a bound on what victims could free (see may_free_enough): the requests of the
 /// Bound or Running preemptable tasks with a request, per queue, when the action starts.
-std::vector<QueueSums> preemptee_bounds(const Session& s, const std::vector<std::vector<int>>& on_node) {
+std::vector<QueueSums> preemptee_bounds(const Session& s, const TasksByNode& on_node) {
   std::vector<QueueSums> out(s.nodes.size());
   for (std::size_t n = 0; n < out.size(); ++n) {
     for (int v : on_node[n]) {
@@ -61,7 +61,7 @@ std::vector<QueueSums> preemptee_bounds(const Session& s, const std::vector<std:
 }
 
 /// The tasks still on node n (of those there when the action started) that `filter` lets go.
-std::vector<int> preemptees_on(const Session& s, const std::vector<std::vector<int>>& on_node, int n, const VictimFilter& filter) {
+std::vector<int> preemptees_on(const Session& s, const TasksByNode& on_node, int n, const VictimFilter& filter) {
   std::vector<int> out;
   for (int v : on_node[static_cast<std::size_t>(n)]) {
     if (s.task(v).node == n && filter(v)) out.push_back(v);
@@ -211,7 +211,7 @@ const Candidate* pick_candidate(const Session& s, const std::vector<Candidate>& 
 
 /// Volcano's topologyAwarePreempt: the dry runs over the candidate nodes, the pick, then the
 /// evictions and the pipelining. True when the preemptor was pipelined.
-bool topology_aware_preempt(Session& s, Statement& stmt, int preemptor, const std::vector<std::vector<int>>& on_node,
+bool topology_aware_preempt(Session& s, Statement& stmt, int preemptor, const TasksByNode& on_node,
                             const VictimFilter& filter, const PreemptArgs& args) {
   const int q = s.job(s.task(preemptor).job).queue;
   const int found = s.predicate_nodes(preemptor, SearchMode::Backfill, nullptr);
@@ -240,7 +240,7 @@ bool topology_aware_preempt(Session& s, Statement& stmt, int preemptor, const st
 }
 
 /// Volcano's preempt(): true when the preemptor was pipelined on some node.
-bool preempt_task(Session& s, Statement& stmt, int preemptor, const std::vector<std::vector<int>>& on_node,
+bool preempt_task(Session& s, Statement& stmt, int preemptor, const TasksByNode& on_node,
                   const VictimFilter& filter, const CandidateBound& bound) {
   const int q = s.job(s.task(preemptor).job).queue;
   if (s.predicate_nodes(preemptor, SearchMode::Backfill, nullptr) == 0) return false;

@@ -38,7 +38,7 @@ bool is_reclaimee_of_any_queue(const Session& s, int v, int n) {
          s.queue(s.job(vs.job).queue).reclaimable;
 }
 
-std::vector<ReclaimBound> reclaim_bounds(const Session& s, const std::vector<std::vector<int>>& on_node) {
+std::vector<ReclaimBound> reclaim_bounds(const Session& s, const TasksByNode& on_node) {
   std::vector<ReclaimBound> out(s.nodes.size());
   for (std::size_t n = 0; n < out.size(); ++n) {
     ReclaimBound& b = out[n];

@@ -4,13 +4,17 @@
 
 namespace kai::scheduler {
 
-std::vector<std::vector<int>> tasks_by_node(const Session& s) {
-  std::vector<std::vector<int>> out(s.nodes.size());
+TasksByNode::TasksByNode(const Session& s) : first_(s.nodes.size() + 1, 0) {
+  for (const TaskState& ts : s.tasks) {
+    if (ts.node >= 0) first_[static_cast<std::size_t>(ts.node) + 1]++;
+  }
+  for (std::size_t n = 1; n < first_.size(); ++n) first_[n] += first_[n - 1];
+  ids_.resize(static_cast<std::size_t>(first_.back()));
+  std::vector<int> at(first_.begin(), first_.end() - 1);
   for (std::size_t t = 0; t < s.tasks.size(); ++t) {
     const int n = s.tasks[t].node;
-    if (n >= 0) out[static_cast<std::size_t>(n)].push_back(static_cast<int>(t));
+    if (n >= 0) ids_[static_cast<std::size_t>(at[static_cast<std::size_t>(n)]++)] = static_cast<int>(t);
   }
-  return out;
 }
 
 bool fits_once_freed(const Session& s, int preemptor, int n, const std::vector<int>& freed) {

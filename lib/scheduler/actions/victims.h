@@ -4,6 +4,7 @@
 // enough, and the order victims are evicted in.
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "lib/scheduler/actions/heap.h"
@@ -11,10 +12,22 @@
 
 namespace kai::scheduler {
 
-/// The tasks on each session node when the action starts (index: session node). An action reads
-/// a task's current status and node before using it: victims become Releasing, preemptors join
-/// nodes as Pipelined.
-std::vector<std::vector<int>> tasks_by_node(const Session& s);
+/// The tasks on each session node when the action starts (index: session node), in task order,
+/// in one block. An action reads a task's current status and node before using it: victims
+/// become Releasing, preemptors join nodes as Pipelined.
+class TasksByNode {
+ public:
+  explicit TasksByNode(const Session& s);
+  std::span<const int> operator[](std::size_t n) const {
+    return {ids_.data() + first_[n], static_cast<std::size_t>(first_[n + 1] - first_[n])};
+  }
+  std::size_t size() const { return first_.size() - 1; }
+
+ private:
+  std::vector<int> first_;  ///< per node, and one past the last
+  std::vector<int> ids_;
+};
+inline TasksByNode tasks_by_node(const Session& s) { return TasksByNode(s); }
 
 /// The preemptor fits node n's FutureIdle once the requests of `freed` are added to it (none:
 /// as the node is).
