@@ -156,7 +156,6 @@ void Session::build_state() {
     j.min_available = mj.min_member;
     j.priority = mj.priority;
     j.allocated = model.empty_resource();
-    for (const auto& [role, min] : mj.min_task_member) j.min_task_total += min;
     job_of_model[i] = static_cast<int>(jobs.size());
     jobs.push_back(std::move(j));
   }
@@ -188,6 +187,7 @@ void Session::build_state() {
     role_first[j] = role_states_.size();
     for (const auto& [role, min] : model.jobs[static_cast<std::size_t>(jobs[j].model)].min_task_member) {
       role_states_.push_back(RoleState{role, min, {}, 0});
+      jobs[j].min_task_total += min;
     }
     for (int k = first[j]; k < first[j + 1]; ++k) {
       const int t = job_task_ids_[static_cast<std::size_t>(k)];
@@ -750,7 +750,7 @@ void Session::advance_search(int t, SearchMode mode) {
   const int32_t key = mtask(t).signature * 2 + static_cast<int32_t>(mode);
   const int to_find = feasible_nodes_to_find(n);
   SearchMemo& memo = search_memo_[key];
-  if (memo.epoch != epoch_ || (!memo.built && memo.walks == 0)) {
+  if (memo.epoch != epoch_) {
     memo.epoch = epoch_;
     memo.walks = 0;
     memo.built = false;
@@ -763,7 +763,6 @@ void Session::advance_search(int t, SearchMode mode) {
       if (evaluate(t, i, mode, key).fail == 0) memo.fit.push_back(i);
     }
     memo.built = true;
-    memo.epoch = epoch_;  // evaluating changes nothing, but stays safe if it ever did
   }
   const int at = last_processed_ % n;
   int processed = n;
@@ -781,13 +780,7 @@ void Session::advance_search(int t, SearchMode mode) {
     for (int i = 0, node = at; i < n; ++i, ++node) {
       if (node == n) node = 0;
       ++processed;
-      NodeCache& c = node_cache_[static_cast<std::size_t>(node)];
-      const NodeEval* e = &c.slot[0];
-      if (e->key != key || e->version != c.version) {
-        e = &c.slot[1];
-        if (e->key != key || e->version != c.version) e = &evaluate(t, node, mode, key);
-      }
-      if (e->fail == 0 && ++found == to_find) break;
+      if (cached_eval(t, node, mode, key).fail == 0 && ++found == to_find) break;
     }
   }
   last_processed_ = (last_processed_ + processed) % n;
@@ -814,12 +807,7 @@ int Session::find_node(int t, SearchMode mode, FitErrors* errors) {
   for (int i = 0; i < n; ++i, ++at) {
     if (at == n) at = 0;
     ++processed;
-    NodeCache& c = node_cache_[static_cast<std::size_t>(at)];
-    NodeEval* e = &c.slot[0];
-    if (e->key != key || e->version != c.version) {
-      e = &c.slot[1];
-      if (e->key != key || e->version != c.version) e = &evaluate(t, at, mode, key);
-    }
+    NodeEval* e = &cached_eval(t, at, mode, key);
     if (e->fail != 0) {
       if (found == 0) search_fails_.push_back(e->fail);
       continue;

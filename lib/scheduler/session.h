@@ -349,6 +349,15 @@ class Session {
   void build_state();
   /// Evaluates (or finds cached) the predicate for a task (of signature key) on a node.
   NodeEval& evaluate(int t, int n, SearchMode mode, int32_t key);
+  /// evaluate's cache lookup, inline for the node walks: the node's cached evaluation for this
+  /// key, else a fresh one.
+  NodeEval& cached_eval(int t, int n, SearchMode mode, int32_t key) {
+    NodeCache& c = node_cache_[static_cast<std::size_t>(n)];
+    for (NodeEval& e : c.slot) {
+      if (e.key == key && e.version == c.version) return e;
+    }
+    return evaluate(t, n, mode, key);
+  }
   double cached_score(int t, int n, NodeEval& e);
   /// The FitErrors of the nodes the last search found failing (search_fails_).
   FitErrors fit_errors_of_search();

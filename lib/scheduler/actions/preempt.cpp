@@ -46,18 +46,11 @@ bool running_with_request(const Session& s, int v) {
   return (st == TaskStatus::Bound || st == TaskStatus::Running) && !s.mtask(v).best_effort;
 }
 
-/// Per node, for a bound on what victims could free (see may_free_enough): the requests of the
-/// Bound or Running preemptable tasks with a request, per queue, when the action starts.
-std::vector<QueueSums> preemptee_bounds(const Session& s, const TasksByNode& on_node) {
-  std::vector<QueueSums> out(s.nodes.size());
-  for (std::size_t n = 0; n < out.size(); ++n) {
-    for (int v : on_node[n]) {
-      const TaskState& vs = s.task(v);
-      if (vs.node != static_cast<int>(n) || vs.job < 0 || !running_with_request(s, v) || !s.mtask(v).preemptable) continue;
-      add_to_queue_sums(s, out[n], s.job(vs.job).queue, s.mtask(v).request);
-    }
-  }
-  return out;
+/// A task preempt may take between jobs, when the action starts on node n: Bound or Running
+/// there, preemptable, with a request.
+bool candidate_at_start(const Session& s, int v, int n) {
+  const TaskState& vs = s.task(v);
+  return vs.node == n && vs.job >= 0 && running_with_request(s, v) && s.mtask(v).preemptable;
 }
 
 /// The tasks still on node n (of those there when the action started) that `filter` lets go.
@@ -239,7 +232,8 @@ bool topology_aware_preempt(Session& s, Statement& stmt, int preemptor, const Ta
   return true;
 }
 
-/// Volcano's preempt(): true when the preemptor was pipelined on some node.
+/// Volcano's preempt(): true when the preemptor was pipelined on some node. `bound` is read only
+/// with the session's shortcuts on.
 bool preempt_task(Session& s, Statement& stmt, int preemptor, const TasksByNode& on_node,
                   const VictimFilter& filter, const CandidateBound& bound) {
   const int q = s.job(s.task(preemptor).job).queue;
@@ -281,16 +275,14 @@ void run_preempt(Session& s) {
   // Without a starving job neither phase does anything: skip the per-node work.
   if (under_request.empty()) return;
   const auto on_node = tasks_by_node(s);
-  const auto by_queue = preemptee_bounds(s, on_node);
   // The candidates between jobs when the action starts, per queue (for PriorityBounds).
   std::vector<std::vector<int>> queue_candidates(s.model.queues.size());
   std::vector<char> is_candidate(s.tasks.size(), 0);
   if (s.options.shortcuts && !args.topology_aware) {
     for (std::size_t n = 0; n < on_node.size(); ++n) {
       for (int v : on_node[n]) {
-        const TaskState& vs = s.task(v);
-        if (vs.node != static_cast<int>(n) || vs.job < 0 || !running_with_request(s, v) || !s.mtask(v).preemptable) continue;
-        queue_candidates[static_cast<std::size_t>(s.job(vs.job).queue)].push_back(v);
+        if (!candidate_at_start(s, v, static_cast<int>(n))) continue;
+        queue_candidates[static_cast<std::size_t>(s.job(s.task(v).job).queue)].push_back(v);
         is_candidate[static_cast<std::size_t>(v)] = 1;
       }
     }
@@ -300,13 +292,6 @@ void run_preempt(Session& s) {
   for (int q : queue_order) {
     // Between jobs of the queue.
     Heap* jobs = starving[static_cast<std::size_t>(q)].get();
-    // The queue's bound on each node, looked up once for all its preemptors.
-    std::vector<const Resource*> queue_bound;
-    if (jobs != nullptr && !jobs->empty()) {
-      queue_bound.resize(s.nodes.size());
-      for (std::size_t n = 0; n < queue_bound.size(); ++n) queue_bound[n] = queue_sum(by_queue[n], q);
-    }
-    const CandidateBound same_queue = [&queue_bound](int n) { return queue_bound[static_cast<std::size_t>(n)]; };
     PriorityBounds priority_bounds(s, queue_candidates[static_cast<std::size_t>(q)], is_candidate);
     while (jobs != nullptr && !jobs->empty()) {
       const int j = jobs->pop();
@@ -336,7 +321,7 @@ void run_preempt(Session& s) {
             s.advance_search(t, SearchMode::Backfill);
           }
         } else {
-          done = preempt_task(s, stmt, t, on_node, other_jobs, same_queue);
+          done = preempt_task(s, stmt, t, on_node, other_jobs, nullptr);
         }
         if (done) assigned = true;
       }
