@@ -346,6 +346,75 @@ json project(const json& v, const OmitTree& omit) {
   return v;
 }
 
+// What project(v, omit).dump() returns, written straight into `out` without building the copy
+// (a summary is written for every object a transaction writes). Keys that need no escaping
+// (no quote, backslash or control character) are copied as they are; everything else goes
+// through nlohmann's serializer, so the text is byte for byte the same.
+class OmittingWriter {
+ public:
+  explicit OmittingWriter(std::string& out)
+      : out_(out), ser_(nlohmann::detail::output_adapter<char, std::string>(out), ' ', json::error_handler_t::strict) {}
+
+  void write(const json& v, const OmitTree& omit) {
+    if (v.is_object()) {
+      out_ += '{';
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        auto child = omit.children.find(it.key());
+        if (child != omit.children.end() && child->second.omitted) continue;
+        if (!first) out_ += ',';
+        first = false;
+        key(it.key());
+        if (child == omit.children.end()) {
+          ser_.dump(*it, false, false, 0);
+        } else {
+          write(*it, child->second);
+        }
+      }
+      out_ += '}';
+      return;
+    }
+    auto each = omit.children.find(std::string_view("*"));
+    if (v.is_array() && each != omit.children.end()) {
+      out_ += '[';
+      if (!each->second.omitted) {
+        for (std::size_t i = 0; i < v.size(); ++i) {
+          if (i) out_ += ',';
+          write(v[i], each->second);
+        }
+      }
+      out_ += ']';
+      return;
+    }
+    ser_.dump(v, false, false, 0);
+  }
+
+ private:
+  void key(const std::string& k) {
+    const bool plain = std::none_of(k.begin(), k.end(), [](char c) {
+      return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+    });
+    if (plain) {
+      out_ += '"';
+      out_ += k;
+      out_ += '"';
+    } else {
+      ser_.dump(json(k), false, false, 0);
+    }
+    out_ += ':';
+  }
+
+  std::string& out_;
+  nlohmann::detail::serializer<json> ser_;
+};
+
+std::string summary_text(const json& v, const OmitTree& omit) {
+  std::string out;
+  out.reserve(512);
+  OmittingWriter(out).write(v, omit);
+  return out;
+}
+
 // Parses the JSON that nlohmann's dump() writes, which is all the store holds, three to four
 // times faster than nlohmann's parser (that one copies every character into a token buffer for
 // its error messages): listing is mostly parsing. Builds the same values: objects keyed in
@@ -891,7 +960,7 @@ struct Store::Ops {
       Query q = query(s, kBodiesOf);
       q.bind(1, key);
       while (q.step()) {
-        std::string summary = project(q.parse(2), projection.tree).dump();
+        std::string summary = summary_text(q.parse(2), projection.tree);
         query(s, kPutSummary).bind(1, key).bind(2, q.text(0)).bind(3, q.text(1)).bind(4, summary).run();
       }
     }
@@ -902,7 +971,7 @@ struct Store::Ops {
                             const json& obj) {
     const SummaryPlan::Projection* p = s.plan_->find(key);
     if (!p) return;
-    query(s, kPutSummary).bind(1, key).bind(2, ns).bind(3, name).bind(4, project(obj, p->tree).dump()).run();
+    query(s, kPutSummary).bind(1, key).bind(2, ns).bind(3, name).bind(4, summary_text(obj, p->tree)).run();
   }
 
   // Copies the WAL into the database and restarts it, without waiting: while another process

@@ -192,3 +192,41 @@ TEST_CASE("objects read back as they were stored, whatever JSON they hold") {
     CHECK(store->list(api::pods(), opts) == std::vector<json>{without(created, omit)});
   }
 }
+
+TEST_CASE("a summary is the object's JSON text without the omitted parts, byte for byte, whatever its keys") {
+  TempDir dir;
+  auto store = Store::open(dir.home());
+  json j = full_job("default", "odd");
+  // Keys the writer must escape (quote, backslash, control character), non-ASCII ones, an
+  // omitted part of the wrong type (a string where an object is expected) and an empty list.
+  j["metadata"]["annotations"] = {{"say \"hi\"", "1"}, {"back\\slash", "2"}, {std::string("tab\there"), "3"},
+                                  {"ünïcode/ключ", "4"}, {"kai.dev/plain", "5"}};
+  j["metadata"]["labels"] = j["metadata"]["annotations"];  // labels are kept in the summary
+  j["spec"]["tasks"].push_back({{"name", "w"}, {"replicas", 2}, {"template", "not an object"}});
+  j["spec"]["tasks"].push_back({{"name", "e"}, {"replicas", 0}});
+  j["status"]["conditions"] = json::array();
+  json p = pod("default", "odd-0");
+  p["spec"]["containers"] = json::array({{{"name", "c\n1"}, {"image", "i"}, {"env", json::array({{{"name", "A"}}})}}});
+  const json stored_job = store->create(api::jobs(), j);
+  const json stored_pod = store->create(api::pods(), p);
+
+  auto summary_of = [&](const char* resource, const char* name) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(store->handle(), "SELECT summary FROM summaries WHERE resource = ?1 AND name = ?2", -1, &st,
+                               nullptr) == SQLITE_OK);
+    sqlite3_bind_text(st, 1, resource, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    std::string text = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return text;
+  };
+  CHECK(summary_of(api::jobs().key().c_str(), "odd") == without(stored_job, kai::client::table_omit(api::jobs())).dump());
+  CHECK(summary_of(api::pods().key().c_str(), "odd-0") == without(stored_pod, kai::client::table_omit(api::pods())).dump());
+  auto listed = store->list(api::jobs(), table_list(api::jobs()));
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0] == without(stored_job, kai::client::table_omit(api::jobs())));
+  CHECK(listed[0]["metadata"]["labels"]["say \"hi\""] == "1");
+  CHECK(listed[0]["metadata"]["labels"]["tab\there"] == "3");
+  CHECK_FALSE(listed[0]["metadata"].contains("annotations"));
+}
