@@ -69,7 +69,7 @@ bool finished(const std::string& phase) {
 
 /// What happened to one pod since the controller last looked.
 struct PodEvent {
-  std::string event;  ///< PodFailed, PodEvicted, PodPending, TaskCompleted, PodRunning, Unknown
+  std::string event;  ///< PodFailed, PodEvicted, PodPending, TaskCompleted, Unknown
   std::string task;
   int exit_code = 0;
   std::string pod;
@@ -86,7 +86,9 @@ struct PolicyAction {
 struct JobSync {
   ControllerPass& pass;
   json job;
-  std::vector<json> pods;  ///< pods owned by the job, current version or not
+  /// Pods owned by the job, current version or not: the working set's objects (stable for its
+  /// lifetime; an update changes the object in place, a removal leaves it readable but gone).
+  std::vector<const json*> pods;
   std::optional<json> podgroup;
   bool job_changed = false;
 
@@ -140,7 +142,8 @@ struct JobSync {
   // ---- observing pods --------------------------------------------------------------------
 
   /// Turns pod phase changes into Volcano's request events (volcano.md §2.6) and remembers the
-  /// phase acted on in the pod's kai.dev/observed-phase annotation.
+  /// phase acted on in the pod's kai.dev/observed-phase annotation (for the phases that can start
+  /// an action: Failed, Succeeded, and Pending under a policy with a timeout).
   std::vector<PodEvent> observe_pods() {
     std::vector<PodEvent> events;
     // Pods a user deleted (LocalCluster::note_eviction): PodEvicted, unless from an older version.
@@ -160,7 +163,8 @@ struct JobSync {
       if (jann.empty()) job["metadata"].erase("annotations");
       job_changed = true;
     }
-    for (auto& pod : pods) {
+    for (const json* pp : pods) {
+      const json& pod = *pp;
       if (pod_version(pod) < version() || terminating(pod)) continue;  // out of sync: SyncJob only
       const std::string cur = pod_phase(pod);
       const std::string seen = str(pod, "/metadata/annotations/kai.dev~1observed-phase");
@@ -174,20 +178,26 @@ struct JobSync {
       } else if (cur == "Succeeded") {
         bool all = true;
         int n = 0;
-        for (const auto& p : pods) {
-          if (pod_task(p) != task || pod_version(p) < version()) continue;
+        for (const json* p : pods) {
+          if (pod_task(*p) != task || pod_version(*p) < version()) continue;
           ++n;
-          if (pod_phase(p) != "Succeeded") all = false;
+          if (pod_phase(*p) != "Succeeded") all = false;
         }
         const json* ts = task_spec(task);
         if (all && ts && n >= ts->value("replicas", 0)) events.push_back({"TaskCompleted", task, 0, ""});
       } else if (cur == "Running") {
-        events.push_back({"PodRunning", task, 0, pod["metadata"].value("name", std::string())});
+        // A pod that starts running starts no action (Volcano handles it as an internal event),
+        // so there is nothing to remember either: a write per pod start would cost a row and a
+        // pass.
+        continue;
       } else if (cur == "Pending") {
+        // PodPending only matters to a policy with a timeout; without one it is not remembered.
         events.push_back({"PodPending", task, 0, pod["metadata"].value("name", std::string())});
+        if (policy_action(events.back()).timeout.empty()) continue;
       }
-      pod["metadata"]["annotations"][ann::kObservedPhase] = cur;
-      pod = pass.store.update(api::pods(), pod);
+      json seen_now = pod;
+      seen_now["metadata"]["annotations"][ann::kObservedPhase] = cur;
+      pass.store.update(api::pods(), std::move(seen_now));  // *pp is the updated pod
     }
     return events;
   }
@@ -196,7 +206,6 @@ struct JobSync {
   /// job-level; the first policy naming the event (or `*`), or the pod's exit code, wins.
   /// PodPending only matches a policy with a timeout (a pod is Pending as it is made).
   PolicyAction policy_action(const PodEvent& ev) const {
-    if (ev.event == "PodRunning") return {};  // internal event
     auto match = [&](const json& policies) -> std::optional<PolicyAction> {
       for (const auto& p : policies) {
         const std::string timeout = p.contains("timeout") && p["timeout"].is_string() ? p["timeout"].get<std::string>() : "";
@@ -281,8 +290,8 @@ struct JobSync {
       return std::nullopt;
     }
     auto find_pod = [&](const std::string& name) -> const json* {
-      for (const auto& p : pods) {
-        if (p["metadata"].value("name", std::string()) == name && !terminating(p)) return &p;
+      for (const json* p : pods) {
+        if ((*p)["metadata"].value("name", std::string()) == name && !terminating(*p)) return p;
       }
       return nullptr;
     };
@@ -318,11 +327,11 @@ struct JobSync {
     // On the last retry the finished pods are kept, so their logs and exit codes stay visible.
     const bool keep_finished = soft || retry_count() >= max_retry() - 1;
     bool killed_any = false;
-    for (auto& pod : pods) {
-      const std::string ph = pod_phase(pod);
+    for (const json* pod : pods) {
+      const std::string ph = pod_phase(*pod);
       if (keep_finished && (ph == "Succeeded" || ph == "Failed")) continue;
-      if (terminating(pod)) continue;
-      delete_pod(pass, pod);
+      if (terminating(*pod)) continue;
+      delete_pod(pass, *pod);
       killed_any = true;
     }
     if (killed_any || !soft) {
@@ -338,18 +347,18 @@ struct JobSync {
 
   /// Kills the pods of one task (RestartTask) or one pod (RestartPod); the PodGroup stays.
   void kill_target(const std::string& task, const std::string& pod_name) {
-    for (auto& pod : pods) {
-      if (terminating(pod)) continue;
-      if (!pod_name.empty() ? pod["metadata"]["name"] != pod_name : pod_task(pod) != task) continue;
-      delete_pod(pass, pod);
+    for (const json* pod : pods) {
+      if (terminating(*pod)) continue;
+      if (!pod_name.empty() ? (*pod)["metadata"]["name"] != pod_name : pod_task(*pod) != task) continue;
+      delete_pod(pass, *pod);
     }
     reload_pods();
   }
 
   void reload_pods() {
-    std::vector<json> fresh;
-    for (const auto& p : pods) {
-      if (auto cur = pass.store.find(api::pods(), ns(), p["metadata"]["name"])) fresh.push_back(*cur);
+    std::vector<const json*> fresh;
+    for (const json* p : pods) {
+      if (const json* cur = pass.store.peek(api::pods(), ns(), (*p)["metadata"]["name"])) fresh.push_back(cur);
     }
     pods = std::move(fresh);
   }
@@ -372,8 +381,8 @@ struct JobSync {
       if (!ds) continue;
       int need = ds->value("minAvailable", ds->value("replicas", 0));
       int have = 0;
-      for (const auto& p : pods) {
-        if (pod_task(p) == dn && (pod_phase(p) == "Running" || pod_phase(p) == "Succeeded")) ++have;
+      for (const json* p : pods) {
+        if (pod_task(*p) == dn && (pod_phase(*p) == "Running" || pod_phase(*p) == "Succeeded")) ++have;
       }
       if (have >= need) {
         any_met = true;
@@ -391,7 +400,8 @@ struct JobSync {
     const std::string pg_phase = str(*podgroup, "/status/phase");
     // Out of date (older job version) or surplus pods go.
     bool deleted = false;
-    for (auto& pod : pods) {
+    for (const json* pp : pods) {
+      const json& pod = *pp;
       if (terminating(pod)) continue;
       const std::string task = pod_task(pod);
       const json* ts = task_spec(task);
@@ -409,7 +419,7 @@ struct JobSync {
     if (deleted) reload_pods();
     if (pg_phase.empty() || pg_phase == "Pending") return;
     std::set<std::string> have;
-    for (const auto& p : pods) have.insert(p["metadata"]["name"].get<std::string>());
+    for (const json* p : pods) have.insert((*p)["metadata"]["name"].get<std::string>());
     std::vector<json> to_create;
     const auto& tasks = job["spec"]["tasks"];
     for (std::size_t ti = 0; ti < tasks.size(); ++ti) {
@@ -424,7 +434,7 @@ struct JobSync {
     }
     for (auto& p : to_create) {
       const std::string pname = p["metadata"]["name"];
-      pods.push_back(pass.store.create(api::pods(), std::move(p)));
+      pods.push_back(&pass.store.create(api::pods(), std::move(p)));
     }
     if (!to_create.empty()) {
       pass.events.record(job, "Normal", "SuccessfulCreate",
@@ -500,7 +510,8 @@ struct JobSync {
 
   Counts count() const {
     Counts c;
-    for (const auto& pod : pods) {
+    for (const json* pp : pods) {
+      const json& pod = *pp;
       if (terminating(pod)) {
         ++c.terminating;
         continue;
@@ -611,7 +622,7 @@ struct JobSync {
     // Completed, Terminated, Failed: finished. Kill what still runs (Soft), keep the phase.
     if (finished(ph)) {
       bool alive = false;
-      for (const auto& p : pods) alive = alive || (!finished_pod(p) && !terminating(p));
+      for (const json* p : pods) alive = alive || (!finished_pod(*p) && !terminating(*p));
       if (alive || podgroup) kill_job(true, true);
       write_counts(count());
     }
@@ -908,11 +919,8 @@ void sync_jobs(ControllerPass& pass, const std::set<std::string>* only) {
   for (auto& job : jobs) {
     const std::string ns = job["metadata"]["namespace"], name = job["metadata"]["name"];
     const std::string uid = job["metadata"]["uid"];
-    std::vector<json> pods;
-    if (auto it = pods_by_owner.find(uid); it != pods_by_owner.end()) {
-      pods.reserve(it->second.size());
-      for (const json* p : it->second) pods.push_back(*p);
-    }
+    std::vector<const json*> pods;
+    if (auto it = pods_by_owner.find(uid); it != pods_by_owner.end()) pods = it->second;
     JobSync js{pass, job, std::move(pods), std::nullopt};
     if (auto it = pgs.find(ns + "/" + name + "-" + uid); it != pgs.end()) js.podgroup = *it->second;
     auto& cmds = commands[ns + "/" + name];

@@ -329,3 +329,35 @@ TEST_CASE("deleting a running pod is PodEvicted: the job policy restarts the job
   CHECK(plain["status"].value("retryCount", 0) == 0);
   CHECK(get_json(env, {"get", "pod", "plain-worker-0"})["metadata"]["uid"] != plain_uid);
 }
+
+TEST_CASE("simulated pods bound by a reconcile leave their PodGroup Running when it ends, each pod written once") {
+  KaiEnv env;
+  REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "8", "--gpus-per-node", "0"}).code == 0);
+  const std::string yaml =
+      "apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\nmetadata:\n  name: sim\n"
+      "  annotations: {kai.dev/simulate-duration: 1h}\nspec:\n  minAvailable: 2\n  schedulerName: volcano\n"
+      "  tasks:\n  - name: worker\n    replicas: 2\n    template:\n      spec:\n        restartPolicy: Never\n"
+      "        containers:\n        - name: main\n          image: busybox\n          command: [\"true\"]\n"
+      "          resources:\n            requests: {cpu: \"1\", memory: 64Mi}\n";
+  env.dir().write("sim.yaml", yaml);
+  // One reconcile (the submit's, in the background) creates the PodGroup and pods, binds the
+  // gang and runs the session after it, which counts the bound pods: nothing is left for a later
+  // command to do, and the readers below find nothing to reconcile.
+  auto r = env.kai({"job", "submit", "-f", (env.dir().path() / "sim.yaml").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  auto w = env.kai({"job", "wait", "sim", "--for", "Running", "--timeout", "30s"});
+  INFO(w.err);
+  REQUIRE(w.code == 0);
+  const json pgs = get_json(env, {"get", "podgroups"});
+  REQUIRE(pgs["items"].size() == 1);
+  CHECK(pgs["items"][0]["status"]["phase"] == "Running");
+  CHECK(pgs["items"][0]["status"]["running"] == 2);
+  const json pods = get_json(env, {"get", "pods"});
+  REQUIRE(pods["items"].size() == 2);
+  for (const auto& p : pods["items"]) {
+    CHECK(p["status"]["phase"] == "Running");
+    // Starting to run is no event a job policy acts on: the pod is not written again to note it.
+    CHECK(p["metadata"].value("annotations", json::object()).count("kai.dev/observed-phase") == 0);
+  }
+}
