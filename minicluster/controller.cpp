@@ -887,7 +887,7 @@ json make_podgroup(const json& job) {
   return pg;
 }
 
-void sync_jobs(ControllerPass& pass, const std::set<std::string>* only) {
+void sync_jobs(ControllerPass& pass, const std::unordered_set<std::string>* only) {
   std::vector<json> jobs;
   for (const json* j : pass.store.view(api::jobs())) {
     if (only && !only->count((*j)["metadata"].value("uid", std::string()))) continue;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -96,7 +97,7 @@ struct ControllerPass {
 /// phases, updates status) and executes pending job Commands (AbortJob, ResumeJob, ...).
 /// With `only`: just the jobs whose uid it holds (those whose objects changed since their last
 /// sync: a job whose inputs did not change would come to the same result).
-void sync_jobs(ControllerPass& pass, const std::set<std::string>* only = nullptr);
+void sync_jobs(ControllerPass& pass, const std::unordered_set<std::string>* only = nullptr);
 
 /// Queue controller: status.{pending,running,inqueue,unknown,completed} PodGroup counts, and a
 /// Closing queue becomes Closed once it has no PodGroups.

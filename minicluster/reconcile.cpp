@@ -17,6 +17,7 @@
 #include <fstream>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 #include <sstream>
 
 #include <spdlog/spdlog.h>
@@ -444,7 +445,7 @@ ReconcileStats LocalCluster::reconcile() {
         const auto T1 = std::chrono::steady_clock::now();
         // The first pass looks at every job (time passes, other processes write); later ones only
         // at jobs whose objects the pass before changed.
-        std::set<std::string> touched = ws.take_touched();
+        std::unordered_set<std::string> touched = ws.take_touched();
         sync_jobs(pass, pass_no == 0 ? nullptr : &touched);
         if (pass.wake_at > 0) delayed_at = delayed_at > 0 ? std::min(delayed_at, pass.wake_at) : pass.wake_at;
         const auto T2 = std::chrono::steady_clock::now();

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -52,7 +53,7 @@ class WorkingSet {
   int64_t mutations(const api::ResourceInfo& res) const;
   /// The uids of the objects changed since the last call, and of their owners: which jobs a
   /// controller pass has to look at again.
-  std::set<std::string> take_touched() { return std::exchange(touched_, {}); }
+  std::unordered_set<std::string> take_touched() { return std::exchange(touched_, {}); }
   /// Writes every changed object to the store (creates, updates, deletes), in the caller's
   /// transaction. Returns the number of objects written.
   int flush();
@@ -84,7 +85,7 @@ class WorkingSet {
   std::map<std::string, api::ResourceInfo> infos_;             // by ResourceInfo::key()
   std::map<std::string, std::set<std::pair<std::string, Key>>> children_;  // owner uid -> (res key, key)
   void touch(const json& obj);
-  std::set<std::string> touched_;
+  std::unordered_set<std::string> touched_;
   int64_t mutations_ = 0;
   int64_t next_local_rv_ = 0;
 };
