@@ -350,6 +350,12 @@ void run_preempt(Session& s) {
       };
       while (!pending->empty()) {
         const int t = pending->pop();
+        if (s.options.shortcuts && !args.topology_aware && own.empty()) {
+          // No task of its own to evict anywhere: the search would keep no node and fail, so
+          // only its rotation moves on, as it would; the job's next tasks are not tried.
+          s.advance_search(t, SearchMode::Backfill);
+          break;
+        }
         const VictimFilter same_job = [&s, j](int v) { return running_with_request(s, v) && s.task(v).job == j; };
         Statement stmt(s);
         const bool assigned = args.topology_aware ? topology_aware_preempt(s, stmt, t, on_node, same_job, args)
