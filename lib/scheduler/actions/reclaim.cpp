@@ -11,7 +11,9 @@
 // turn, as preempt does) rather than one task per turn, and evictions on a node that then cannot
 // take the task are undone before the next node.
 
+#include <algorithm>
 #include <memory>
+#include <span>
 #include <unordered_map>
 
 #include "lib/scheduler/actions/heap.h"
@@ -22,45 +24,77 @@
 namespace kai::scheduler {
 namespace {
 
-/// Per node, what reclaimees could free at most: the requests of the Running preemptable tasks
-/// of reclaimable queues when the action starts, in all and per queue (see may_free_enough).
-struct ReclaimBound {
-  Resource all;
-  QueueSums by_queue;
-  /// Those tasks, in the node's order. Reclaim never makes a task Running, so the reclaimees of a
-  /// later moment are the ones of these still Running there.
-  std::vector<int> tasks;
-};
-
 bool is_reclaimee_of_any_queue(const Session& s, int v, int n) {
   const TaskState& vs = s.task(v);
   return vs.node == n && vs.status == TaskStatus::Running && s.mtask(v).preemptable && vs.job >= 0 &&
          s.queue(s.job(vs.job).queue).reclaimable;
 }
 
-std::vector<ReclaimBound> reclaim_bounds(const Session& s, const TasksByNode& on_node) {
-  std::vector<ReclaimBound> out(s.nodes.size());
-  for (std::size_t n = 0; n < out.size(); ++n) {
-    ReclaimBound& b = out[n];
-    b.all = s.model.empty_resource();
-    for (int v : on_node[n]) {
-      if (!is_reclaimee_of_any_queue(s, v, static_cast<int>(n))) continue;
-      b.tasks.push_back(v);
-      b.all.add(s.mtask(v).request);
-      add_to_queue_sums(s, b.by_queue, s.job(s.task(v).job).queue, s.mtask(v).request);
+/// Per node, what reclaimees could free at most: the requests of the Running preemptable tasks
+/// of reclaimable queues when the action starts, in all and per queue (see may_free_enough),
+/// and those tasks in the node's order. Reclaim never makes a task Running, so the reclaimees of
+/// a later moment are the ones of these still Running there. One block for all nodes (built in
+/// every session that has a starving job: no allocation per node).
+class ReclaimBounds {
+ public:
+  ReclaimBounds(const Session& s, const TasksByNode& on_node) {
+    const std::size_t nodes = s.nodes.size();
+    all_.reserve(nodes);
+    sums_begin_.reserve(nodes + 1);
+    tasks_begin_.reserve(nodes + 1);
+    for (std::size_t n = 0; n < nodes; ++n) {
+      sums_begin_.push_back(static_cast<int>(sums_.size()));
+      tasks_begin_.push_back(static_cast<int>(tasks_.size()));
+      Resource all = s.model.empty_resource();
+      for (int v : on_node[n]) {
+        if (!is_reclaimee_of_any_queue(s, v, static_cast<int>(n))) continue;
+        tasks_.push_back(v);
+        all.add(s.mtask(v).request);
+        const int q = s.job(s.task(v).job).queue;
+        auto first = sums_.begin() + sums_begin_.back();
+        auto it = std::find_if(first, sums_.end(), [q](const auto& e) { return e.first == q; });
+        if (it == sums_.end()) {
+          sums_.emplace_back(q, s.model.empty_resource());
+          it = sums_.end() - 1;
+        }
+        it->second.add(s.mtask(v).request);
+      }
+      all_.push_back(std::move(all));
     }
+    sums_begin_.push_back(static_cast<int>(sums_.size()));
+    tasks_begin_.push_back(static_cast<int>(tasks_.size()));
   }
-  return out;
-}
+
+  /// No reclaimee of any queue on the node.
+  bool none(int n) const { return sums_begin_[idx(n)] == sums_begin_[idx(n) + 1]; }
+  const Resource& all(int n) const { return all_[idx(n)]; }
+  /// What the node's reclaimees of queue q could free, or nullptr when it has none.
+  const Resource* of_queue(int n, int q) const {
+    for (int i = sums_begin_[idx(n)]; i < sums_begin_[idx(n) + 1]; ++i) {
+      if (sums_[static_cast<std::size_t>(i)].first == q) return &sums_[static_cast<std::size_t>(i)].second;
+    }
+    return nullptr;
+  }
+  std::span<const int> tasks(int n) const {
+    return {tasks_.data() + tasks_begin_[idx(n)], tasks_.data() + tasks_begin_[idx(n) + 1]};
+  }
+
+ private:
+  static std::size_t idx(int n) { return static_cast<std::size_t>(n); }
+  std::vector<Resource> all_;
+  std::vector<int> sums_begin_;  ///< per node and one more: its range of sums_
+  std::vector<std::pair<int, Resource>> sums_;
+  std::vector<int> tasks_begin_;  ///< per node and one more: its range of tasks_
+  std::vector<int> tasks_;
+};
 
 /// True when the task was pipelined on some node.
-bool reclaim_task(Session& s, Statement& stmt, int t, int q, const std::vector<ReclaimBound>& bounds) {
+bool reclaim_task(Session& s, Statement& stmt, int t, int q, const ReclaimBounds& bounds) {
   for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
-    const ReclaimBound& b = bounds[static_cast<std::size_t>(n)];
-    if (s.options.shortcuts && (b.by_queue.empty() || !may_free_enough(s, t, n, b.all, queue_sum(b.by_queue, q)))) continue;
+    if (s.options.shortcuts && (bounds.none(n) || !may_free_enough(s, t, n, bounds.all(n), bounds.of_queue(n, q)))) continue;
     if (s.predicate(t, n) != 0) continue;
     std::vector<int> reclaimees;
-    for (int v : b.tasks) {
+    for (int v : bounds.tasks(n)) {
       const TaskState& vs = s.task(v);
       if (vs.node != n || vs.status != TaskStatus::Running || s.job(vs.job).queue == q) continue;
       reclaimees.push_back(v);
@@ -121,7 +155,7 @@ void run_reclaim(Session& s) {
   // Without a starving job the loop below only pops queues: skip the per-node work.
   if (!any_starving) return;
   const auto on_node = tasks_by_node(s);
-  const auto bounds = reclaim_bounds(s, on_node);
+  const ReclaimBounds bounds(s, on_node);
   while (!queues.empty()) {
     const int q = queues.pop();
     if (s.overused(q)) continue;

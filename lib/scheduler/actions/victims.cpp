@@ -62,24 +62,6 @@ StarvingJobs starving_jobs(Session& s) {
   return out;
 }
 
-void add_to_queue_sums(const Session& s, QueueSums& sums, int q, const Resource& r) {
-  for (auto& [sq, sum] : sums) {
-    if (sq == q) {
-      sum.add(r);
-      return;
-    }
-  }
-  sums.emplace_back(q, s.model.empty_resource());
-  sums.back().second.add(r);
-}
-
-const Resource* queue_sum(const QueueSums& sums, int q) {
-  for (const auto& [sq, sum] : sums) {
-    if (sq == q) return &sum;
-  }
-  return nullptr;
-}
-
 bool may_free_enough(const Session& s, int preemptor, int n, const Resource& could_free, const Resource* except) {
   const Resource& req = s.mtask(preemptor).request;
   const NodeState& ns = s.node(n);

@@ -52,11 +52,6 @@ struct StarvingJobs {
 };
 StarvingJobs starving_jobs(Session& s);
 
-/// Requests summed per queue: the (few) queues with some entry, in first-seen order.
-using QueueSums = std::vector<std::pair<int, Resource>>;
-void add_to_queue_sums(const Session& s, QueueSums& sums, int q, const Resource& r);
-const Resource* queue_sum(const QueueSums& sums, int q);
-
 /// A bound for victims_free_enough: false when the preemptor cannot fit the node even if every
 /// request in `could_free` (less `except`, when given) were freed, whichever victims are chosen.
 /// Evicting moves a victim's request to the node's releasing resources, so a bound summed when an
