@@ -151,7 +151,16 @@ Resource resource_max(const Resource& l, const Resource& r) {
   return out;
 }
 
-Resource exceeded_part(const Resource& l, const Resource& r) { return l.diff(r).first; }
+Resource exceeded_part(const Resource& l, const Resource& r) {
+  // diff(r).first without building the other half (session open calls this once per job).
+  Resource inc(l.dims());
+  for (int d = 0; d < l.dims(); ++d) {
+    if (d >= 2 && !l.has(d) && !r.has(d)) continue;
+    const double a = l.get(d), b = r.get(d);
+    if (a > b) inc.set(d, a - b);
+  }
+  return inc;
+}
 
 double share(double l, double r) {
   if (r == 0) return l == 0 ? 0 : 1;
