@@ -134,7 +134,8 @@ struct SessionOptions {
   /// Written as the transitionID of the PodGroup conditions this session sets.
   std::string session_uid = "kai-session";
   /// Preempt and reclaim skip nodes and tasks that provably cannot succeed (a bound on what
-  /// victims could free, failures remembered until the session changes). Off: every node is
+  /// victims could free, failures remembered until the session changes), and a node search that
+  /// failed is not walked again for a task alike until the session changes. Off: every node is
   /// tried, as Volcano tries them; the decisions are the same either way (tests compare them).
   bool shortcuts = true;
 };

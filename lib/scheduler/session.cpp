@@ -744,17 +744,23 @@ int Session::predicate_nodes(int t, SearchMode mode, FitErrors* errors) {
   return 0;
 }
 
-void Session::advance_search(int t, SearchMode mode) {
-  const int n = static_cast<int>(nodes.size());
-  if (n == 0) return;
-  const int32_t key = mtask(t).signature * 2 + static_cast<int32_t>(mode);
-  const int to_find = feasible_nodes_to_find(n);
+Session::SearchMemo& Session::memo_of(int32_t key) {
   SearchMemo& memo = search_memo_[key];
   if (memo.epoch != epoch_) {
     memo.epoch = epoch_;
     memo.walks = 0;
     memo.built = false;
+    memo.failed = false;
   }
+  return memo;
+}
+
+void Session::advance_search(int t, SearchMode mode) {
+  const int n = static_cast<int>(nodes.size());
+  if (n == 0) return;
+  const int32_t key = mtask(t).signature * 2 + static_cast<int32_t>(mode);
+  const int to_find = feasible_nodes_to_find(n);
+  SearchMemo& memo = memo_of(key);
   // A list costs a walk over every node: worth it once searches repeat within one epoch.
   constexpr int kWalksBeforeList = 4;
   if (!memo.built && ++memo.walks > kWalksBeforeList) {
@@ -800,6 +806,11 @@ int Session::find_node(int t, SearchMode mode, FitErrors* errors) {
     return -1;
   }
   const int32_t key = mtask(t).signature * 2 + static_cast<int32_t>(mode);
+  SearchMemo& memo = memo_of(key);
+  if (options.shortcuts && memo.failed) {
+    if (errors != nullptr) *errors = memo.fail_errors;
+    return -1;
+  }
   const int to_find = feasible_nodes_to_find(n);
   int found = 0, processed = 0, best[2] = {-1, -1};
   double top[2] = {0, 0};
@@ -819,7 +830,9 @@ int Session::find_node(int t, SearchMode mode, FitErrors* errors) {
   }
   last_processed_ = (last_processed_ + processed) % n;
   if (found > 0) return best[0] >= 0 ? best[0] : best[1];
-  if (errors != nullptr) *errors = fit_errors_of_search();
+  memo.failed = true;
+  memo.fail_errors = fit_errors_of_search();
+  if (errors != nullptr) *errors = memo.fail_errors;
   return -1;
 }
 

@@ -406,8 +406,14 @@ class Session {
     int walks = 0;  ///< searches walked in this epoch (the list is built after a few)
     bool built = false;
     std::vector<int> fit;  ///< ascending
+    /// A find_node of this key failed in this epoch, with these errors: every later one fails
+    /// alike (a failed walk visits every node, so it leaves the rotation where it was).
+    bool failed = false;
+    FitErrors fail_errors;
   };
   std::map<int32_t, SearchMemo> search_memo_;
+  /// The memo of a search key, reset when the session's epoch moved on since it was written.
+  SearchMemo& memo_of(int32_t key);
 
   std::vector<std::pair<int, int>> binds_;  ///< task, node
   std::vector<int> evictions_;

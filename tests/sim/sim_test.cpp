@@ -226,7 +226,7 @@ TEST_CASE("a simulated session decides what run_session decides on the same stat
   }
 }
 
-TEST_CASE("preempt and reclaim decide the same with their shortcuts on and off") {
+TEST_CASE("the scheduler decides the same with its shortcuts on and off (preempt, reclaim, failed node searches)") {
   // 6 nodes: every node search looks at every node. 120 nodes: a search stops once it has found
   // enough feasible nodes and the next one starts where it stopped, so a shortcut that skipped a
   // search would show here as other nodes chosen later on.
