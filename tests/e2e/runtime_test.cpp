@@ -330,7 +330,7 @@ TEST_CASE("deleting a running pod is PodEvicted: the job policy restarts the job
   CHECK(get_json(env, {"get", "pod", "plain-worker-0"})["metadata"]["uid"] != plain_uid);
 }
 
-TEST_CASE("simulated pods bound by a reconcile leave their PodGroup Running when it ends, each pod written once") {
+TEST_CASE("simulated pods bound by a reconcile leave their PodGroup Running when it ends, with no note that they were seen running") {
   KaiEnv env;
   REQUIRE(env.kai({"cluster", "init", "--nodes", "1", "--cpu", "8", "--gpus-per-node", "0"}).code == 0);
   const std::string yaml =
