@@ -291,9 +291,10 @@ void Session::add_preemptable_fn(const PluginCtx& p, EvictableFn fn, VictimBound
   preemptable_.push_back({p.tier, std::move(fn)});
   preemptable_bounds_.push_back(std::move(bound));
 }
-void Session::add_reclaimable_fn(const PluginCtx& p, EvictableFn fn, ReclaimerReads reads) {
+void Session::add_reclaimable_fn(const PluginCtx& p, EvictableFn fn, ReclaimerReads reads, ReclaimBoundFn bound) {
   if (!p.enabled("enableReclaimable")) return;
   reclaimable_.push_back({p.tier, std::move(fn)});
+  reclaimable_bounds_.push_back(std::move(bound));
   if (reads == ReclaimerReads::Anything) reclaim_reads_queue_only_ = false;
 }
 void Session::add_event_handler(TaskFn on_allocate, TaskFn on_deallocate) {
@@ -470,6 +471,22 @@ bool Session::may_be_preemptable(int32_t job_priority, int32_t task_priority, in
 
 std::optional<std::vector<int>> Session::reclaimable(int reclaimer, const std::vector<int>& candidates) const {
   return victims_of(reclaimable_, reclaimer, candidates);
+}
+
+bool Session::may_be_reclaimable(int victim) const {
+  // As may_be_preemptable: reclaimable()'s victims come from one tier in which every function
+  // answered and kept them.
+  std::size_t i = 0;
+  while (i < reclaimable_.size()) {
+    const int tier = reclaimable_[i].tier;
+    bool kept = true;
+    for (; i < reclaimable_.size() && reclaimable_[i].tier == tier; ++i) {
+      const ReclaimBoundFn& bound = reclaimable_bounds_[i];
+      if (kept && bound && !bound(victim)) kept = false;
+    }
+    if (kept) return true;
+  }
+  return false;
 }
 
 uint32_t Session::predicate(int t, int n) const {

@@ -199,7 +199,13 @@ class Session {
   /// signature covers (request, placement), which lets reclaim skip a task whose like already
   /// failed to reclaim since the session last changed.
   enum class ReclaimerReads : uint8_t { Anything, QueueAndSignature };
-  void add_reclaimable_fn(const PluginCtx& p, EvictableFn fn, ReclaimerReads reads = ReclaimerReads::Anything);
+  /// A bound on a Reclaimable function, for reclaim's shortcuts: false only when the function,
+  /// in the session's present state (until its epoch changes), would keep `victim` among the
+  /// victims of no reclaimer, whatever candidates come with it. Its Reclaimable function must
+  /// never abstain.
+  using ReclaimBoundFn = std::function<bool(int victim)>;
+  void add_reclaimable_fn(const PluginCtx& p, EvictableFn fn, ReclaimerReads reads = ReclaimerReads::Anything,
+                          ReclaimBoundFn bound = nullptr);
   /// True while every registered Reclaimable function reads only QueueAndSignature.
   bool reclaimers_alike_by_queue_and_signature() const { return reclaim_reads_queue_only_; }
   /// Changes whenever the session's state does (a node's tasks, a task's status, an event
@@ -232,6 +238,10 @@ class Session {
   /// of these priorities: no tier has every Preemptable function's bound let it through (a
   /// function without a bound lets everything through). See VictimBoundFn.
   bool may_be_preemptable(int32_t job_priority, int32_t task_priority, int victim) const;
+  /// False when `victim` can be among reclaimable()'s victims for no reclaimer while the epoch
+  /// stays as it is: no tier has every Reclaimable function's bound let it through. See
+  /// ReclaimBoundFn.
+  bool may_be_reclaimable(int victim) const;
   uint32_t predicate(int t, int n) const;  ///< first failure
   double node_order(int t, int n) const;   ///< sum
   /// Σ batch scores; false when no plugin registered one.
@@ -384,6 +394,7 @@ class Session {
   std::vector<UniformScoreFn> batch_uniform_;  ///< parallel to batch_node_order_
   std::vector<Fn<EvictableFn>> preemptable_, reclaimable_;
   std::vector<VictimBoundFn> preemptable_bounds_;  ///< parallel to preemptable_ (null: none)
+  std::vector<ReclaimBoundFn> reclaimable_bounds_;  ///< parallel to reclaimable_ (null: none)
   bool reclaim_reads_queue_only_ = true;
   uint64_t epoch_ = 0;
   std::vector<std::pair<TaskFn, TaskFn>> event_handlers_;

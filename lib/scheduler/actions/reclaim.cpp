@@ -30,88 +30,139 @@ bool is_reclaimee_of_any_queue(const Session& s, int v, int n) {
          s.queue(s.job(vs.job).queue).reclaimable;
 }
 
-/// Per node, what reclaimees could free at most: the requests of the Running preemptable tasks
-/// of reclaimable queues when the action starts, in all and per queue (see may_free_enough),
-/// and those tasks in the node's order. Reclaim never makes a task Running, so the reclaimees of
-/// a later moment are the ones of these still Running there. One block for all nodes (built in
-/// every session that has a starving job: no allocation per node).
-class ReclaimBounds {
+/// Per node, its reclaimees when the action starts: the Running preemptable tasks of reclaimable
+/// queues, in the node's order. Reclaim never makes a task Running, so the reclaimees of a later
+/// moment are the ones of these still Running there. One block for all nodes.
+class Reclaimees {
  public:
-  ReclaimBounds(const Session& s, const TasksByNode& on_node) {
-    const std::size_t nodes = s.nodes.size();
-    all_.reserve(nodes);
-    sums_begin_.reserve(nodes + 1);
-    tasks_begin_.reserve(nodes + 1);
-    for (std::size_t n = 0; n < nodes; ++n) {
-      sums_begin_.push_back(static_cast<int>(sums_.size()));
-      tasks_begin_.push_back(static_cast<int>(tasks_.size()));
-      Resource all = s.model.empty_resource();
+  explicit Reclaimees(const Session& s) {
+    const TasksByNode on_node = tasks_by_node(s);
+    begin_.reserve(s.nodes.size() + 1);
+    for (std::size_t n = 0; n < s.nodes.size(); ++n) {
+      begin_.push_back(static_cast<int>(tasks_.size()));
       for (int v : on_node[n]) {
-        if (!is_reclaimee_of_any_queue(s, v, static_cast<int>(n))) continue;
-        tasks_.push_back(v);
-        all.add(s.mtask(v).request);
-        const int q = s.job(s.task(v).job).queue;
-        auto first = sums_.begin() + sums_begin_.back();
-        auto it = std::find_if(first, sums_.end(), [q](const auto& e) { return e.first == q; });
-        if (it == sums_.end()) {
-          sums_.emplace_back(q, s.model.empty_resource());
-          it = sums_.end() - 1;
-        }
-        it->second.add(s.mtask(v).request);
+        if (is_reclaimee_of_any_queue(s, v, static_cast<int>(n))) tasks_.push_back(v);
       }
-      all_.push_back(std::move(all));
     }
-    sums_begin_.push_back(static_cast<int>(sums_.size()));
-    tasks_begin_.push_back(static_cast<int>(tasks_.size()));
+    begin_.push_back(static_cast<int>(tasks_.size()));
   }
-
-  /// No reclaimee of any queue on the node.
-  bool none(int n) const { return sums_begin_[idx(n)] == sums_begin_[idx(n) + 1]; }
-  const Resource& all(int n) const { return all_[idx(n)]; }
-  /// What the node's reclaimees of queue q could free, or nullptr when it has none.
-  const Resource* of_queue(int n, int q) const {
-    for (int i = sums_begin_[idx(n)]; i < sums_begin_[idx(n) + 1]; ++i) {
-      if (sums_[static_cast<std::size_t>(i)].first == q) return &sums_[static_cast<std::size_t>(i)].second;
-    }
-    return nullptr;
-  }
-  std::span<const int> tasks(int n) const {
-    return {tasks_.data() + tasks_begin_[idx(n)], tasks_.data() + tasks_begin_[idx(n) + 1]};
+  std::span<const int> of(int n) const {
+    const auto i = static_cast<std::size_t>(n);
+    return {tasks_.data() + begin_[i], tasks_.data() + begin_[i + 1]};
   }
 
  private:
-  static std::size_t idx(int n) { return static_cast<std::size_t>(n); }
-  std::vector<Resource> all_;
-  std::vector<int> sums_begin_;  ///< per node and one more: its range of sums_
-  std::vector<std::pair<int, Resource>> sums_;
-  std::vector<int> tasks_begin_;  ///< per node and one more: its range of tasks_
+  std::vector<int> begin_;  ///< per node and one more: its range of tasks_
   std::vector<int> tasks_;
 };
 
-/// True when the task was pipelined on some node.
-bool reclaim_task(Session& s, Statement& stmt, int t, int q, const ReclaimBounds& bounds) {
-  for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
-    if (s.options.shortcuts && (bounds.none(n) || !may_free_enough(s, t, n, bounds.all(n), bounds.of_queue(n, q)))) continue;
-    if (s.predicate(t, n) != 0) continue;
-    std::vector<int> reclaimees;
-    for (int v : bounds.tasks(n)) {
-      const TaskState& vs = s.task(v);
-      if (vs.node != n || vs.status != TaskStatus::Running || s.job(vs.job).queue == q) continue;
-      reclaimees.push_back(v);
+/// The reclaimees that the Reclaimable functions may keep as victims (Session::may_be_reclaimable),
+/// by node, and the nodes that have any: valid while the session's epoch stays the same, and
+/// built again when it has moved on. Reclaimers that fail leave the epoch as it was, so the
+/// reclaimers after them walk only these nodes, usually none.
+class MayBeVictims {
+ public:
+  MayBeVictims(const Session& s, const Reclaimees& reclaimees) : s_(s), reclaimees_(reclaimees) {}
+
+  /// Nodes after `after` (in node order) with some victim, for the present epoch.
+  std::span<const int> nodes_after(int after) {
+    refresh();
+    auto first = std::upper_bound(nodes_.begin(), nodes_.end(), after);
+    return {nodes_.data() + (first - nodes_.begin()), nodes_.data() + nodes_.size()};
+  }
+  bool stale() const { return epoch_ != s_.epoch(); }
+  /// The victims of a node nodes_after gave, for the present epoch.
+  std::span<const int> on(int n) const {
+    const auto i = static_cast<std::size_t>(std::lower_bound(nodes_.begin(), nodes_.end(), n) - nodes_.begin());
+    return {tasks_.data() + begin_[i], tasks_.data() + begin_[i + 1]};
+  }
+
+ private:
+  void refresh() {
+    if (built_ && !stale()) return;
+    built_ = true;
+    epoch_ = s_.epoch();
+    nodes_.clear();
+    begin_.clear();
+    tasks_.clear();
+    for (int n = 0; n < static_cast<int>(s_.nodes.size()); ++n) {
+      const auto first = tasks_.size();
+      for (int v : reclaimees_.of(n)) {
+        if (s_.task(v).node == n && s_.task(v).status == TaskStatus::Running && s_.may_be_reclaimable(v)) tasks_.push_back(v);
+      }
+      if (tasks_.size() == first) continue;
+      nodes_.push_back(n);
+      begin_.push_back(static_cast<int>(first));
     }
-    if (reclaimees.empty()) continue;
-    // The victims are some of the candidates: when all of them cannot free enough, none can.
-    if (!victims_free_enough(s, t, n, reclaimees)) continue;
-    const std::vector<int> victims = s.reclaimable(t, reclaimees).value_or(std::vector<int>{});
-    if (!victims_free_enough(s, t, n, victims)) continue;
-    const std::size_t mark = stmt.size();
-    Heap heap = victim_heap(s, t, victims);
-    while (!heap.empty() && !s.fits_future_idle(t, n)) stmt.evict(heap.pop());
-    if (s.fits_future_idle(t, n)) {
-      stmt.pipeline(t, n);
-      return true;
+    begin_.push_back(static_cast<int>(tasks_.size()));
+  }
+
+  const Session& s_;
+  const Reclaimees& reclaimees_;
+  bool built_ = false;
+  uint64_t epoch_ = 0;
+  std::vector<int> nodes_;  ///< in node order
+  std::vector<int> begin_;  ///< per entry of nodes_ and one more: its range of tasks_
+  std::vector<int> tasks_;
+};
+
+/// Tries the task on node n: its reclaimees of other queues, the Reclaimable functions' victims,
+/// evicted in victim order until the task fits; true when it was pipelined there, else the
+/// node's evictions are undone.
+bool reclaim_on(Session& s, Statement& stmt, int t, int q, int n, std::span<const int> candidates, std::vector<int>& reclaimees) {
+  if (s.predicate(t, n) != 0) return false;
+  reclaimees.clear();
+  for (int v : candidates) {
+    const TaskState& vs = s.task(v);
+    if (vs.node != n || vs.status != TaskStatus::Running || s.job(vs.job).queue == q) continue;
+    reclaimees.push_back(v);
+  }
+  // The victims are some of the candidates: when all of them cannot free enough, none can.
+  if (!victims_free_enough(s, t, n, reclaimees)) return false;
+  const std::vector<int> victims = s.reclaimable(t, reclaimees).value_or(std::vector<int>{});
+  if (!victims_free_enough(s, t, n, victims)) return false;
+  const std::size_t mark = stmt.size();
+  Heap heap = victim_heap(s, t, victims);
+  while (!heap.empty() && !s.fits_future_idle(t, n)) stmt.evict(heap.pop());
+  if (s.fits_future_idle(t, n)) {
+    stmt.pipeline(t, n);
+    return true;
+  }
+  stmt.discard_from(mark);
+  return false;
+}
+
+/// True when the task was pipelined on some node (the first, in node order, where it can be).
+bool reclaim_task(Session& s, Statement& stmt, int t, int q, const Reclaimees& all, MayBeVictims& may) {
+  std::vector<int> reclaimees;
+  if (!s.options.shortcuts) {
+    for (int n = 0; n < static_cast<int>(s.nodes.size()); ++n) {
+      if (reclaim_on(s, stmt, t, q, n, all.of(n), reclaimees)) return true;
     }
-    stmt.discard_from(mark);
+    return false;
+  }
+  // Only the nodes where the victims the Reclaimable functions may keep (of other queues) could
+  // free enough. A node whose evictions were undone moves the epoch on: the walk then goes on
+  // over the nodes after it, found afresh.
+  std::vector<int> others;
+  int last = -1;
+  bool again = true;
+  while (again) {
+    again = false;
+    const std::span<const int> nodes = may.nodes_after(last);
+    for (int n : nodes) {
+      last = n;
+      others.clear();
+      for (int v : may.on(n)) {
+        if (s.job(s.task(v).job).queue != q) others.push_back(v);
+      }
+      if (!victims_free_enough(s, t, n, others)) continue;
+      if (reclaim_on(s, stmt, t, q, n, all.of(n), reclaimees)) return true;
+      if (may.stale()) {
+        again = true;
+        break;
+      }
+    }
   }
   return false;
 }
@@ -154,8 +205,8 @@ void run_reclaim(Session& s) {
 
   // Without a starving job the loop below only pops queues: skip the per-node work.
   if (!any_starving) return;
-  const auto on_node = tasks_by_node(s);
-  const ReclaimBounds bounds(s, on_node);
+  const Reclaimees reclaimees(s);
+  MayBeVictims may(s, reclaimees);
   while (!queues.empty()) {
     const int q = queues.pop();
     if (s.overused(q)) continue;
@@ -170,7 +221,7 @@ void run_reclaim(Session& s) {
       if (!s.preemptive(q, t)) continue;
       if (failed.known(t, q)) continue;
       const uint64_t before = s.epoch();
-      if (reclaim_task(s, stmt, t, q, bounds)) {
+      if (reclaim_task(s, stmt, t, q, reclaimees, may)) {
         assigned = true;
       } else {
         failed.note(t, q, before);

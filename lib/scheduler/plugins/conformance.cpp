@@ -21,7 +21,8 @@ class Conformance : public Plugin {
       return std::pair{victims, kPermit};
     };
     s.add_preemptable_fn(p, evictable, [may_evict](int32_t, int32_t, int v) { return may_evict(v); });
-    s.add_reclaimable_fn(p, evictable, Session::ReclaimerReads::QueueAndSignature);  // reads only the victims
+    s.add_reclaimable_fn(p, evictable, Session::ReclaimerReads::QueueAndSignature,  // reads only the victims
+                         may_evict);
   }
 };
 

@@ -40,7 +40,12 @@ class Gang : public Plugin {
       }
       return std::pair{victims, kPermit};
     };
-    s.add_reclaimable_fn(p, evictable, Session::ReclaimerReads::QueueAndSignature);  // reads only the victims
+    // The first victim of a job sees all its ready tasks, later ones fewer.
+    s.add_reclaimable_fn(p, evictable, Session::ReclaimerReads::QueueAndSignature,  // reads only the victims
+                         [&s](int v) {
+                           const int j = s.task(v).job;
+                           return j >= 0 && s.job(j).ready_num() > s.job(j).min_available;
+                         });
     s.add_preemptable_fn(p, evictable);
 
     // Jobs that are not ready yet go first.
