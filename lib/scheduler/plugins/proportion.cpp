@@ -178,7 +178,15 @@ class Proportion : public Plugin {
         }
       }
       return std::pair{victims, kPermit};
-    }, Session::ReclaimerReads::QueueAndSignature);  // reads nothing of the reclaimer
+    }, Session::ReclaimerReads::QueueAndSignature,  // reads nothing of the reclaimer
+    // The first victim of a queue sees its whole allocation, later ones less: a queue within
+    // what it deserves gives none.
+    [this, &s](int v) {
+      const int j = s.task(v).job;
+      if (j < 0) return false;
+      const QueueAttr* a = attr(s.job(j).queue);
+      return a != nullptr && !a->allocated.less_equal(a->deserved, DimDefault::Zero);
+    });
 
     s.add_overused_fn(p, [this](int q) {
       const QueueAttr* a = attr(q);
