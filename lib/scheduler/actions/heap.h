@@ -22,6 +22,7 @@ class Heap {
     v_.pop_back();
     return v;
   }
+  void reserve(std::size_t n) { v_.reserve(n); }
   bool empty() const { return v_.empty(); }
   std::size_t size() const { return v_.size(); }
 

@@ -334,8 +334,6 @@ void run_preempt(Session& s) {
     }
     // Between tasks of one job: a pending task may evict the job's own lower tasks.
     for (int j : under_request) {
-      auto pending = pending_preemptors(s, j);
-      if (pending->empty()) continue;
       // The job's own tasks with a request, Bound or Running when the phase starts, per node.
       std::unordered_map<int, Resource> own;
       for (int v : s.job(j).tasks) {
@@ -344,18 +342,21 @@ void run_preempt(Session& s) {
           it->second.add(s.mtask(v).request);
         }
       }
+      if (s.options.shortcuts && !args.topology_aware && own.empty()) {
+        // No task of its own to evict anywhere: the first pending task's search would keep no
+        // node and fail, so only its rotation moves on, as it would; the job's next tasks are
+        // not tried. The first in task order needs no heap of them all.
+        if (const int t = first_pending_preemptor(s, j); t >= 0) s.advance_search(t, SearchMode::Backfill);
+        continue;
+      }
+      auto pending = pending_preemptors(s, j);
+      if (pending->empty()) continue;
       const CandidateBound own_tasks = [&own](int n) {
         auto it = own.find(n);
         return it == own.end() ? nullptr : &it->second;
       };
       while (!pending->empty()) {
         const int t = pending->pop();
-        if (s.options.shortcuts && !args.topology_aware && own.empty()) {
-          // No task of its own to evict anywhere: the search would keep no node and fail, so
-          // only its rotation moves on, as it would; the job's next tasks are not tried.
-          s.advance_search(t, SearchMode::Backfill);
-          break;
-        }
         const VictimFilter same_job = [&s, j](int v) { return running_with_request(s, v) && s.task(v).job == j; };
         Statement stmt(s);
         const bool assigned = args.topology_aware ? topology_aware_preempt(s, stmt, t, on_node, same_job, args)

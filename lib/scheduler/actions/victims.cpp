@@ -31,12 +31,27 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
   return fits_once_freed(s, preemptor, n, victims);
 }
 
+namespace {
+bool is_pending_preemptor(const Session& s, int t) {
+  return s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never;
+}
+}  // namespace
+
 std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {
   auto heap = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
+  heap->reserve(static_cast<std::size_t>(s.job(j).count[static_cast<std::size_t>(TaskStatus::Pending)]));
   for (int t : s.job(j).tasks) {
-    if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never) heap->push(t);
+    if (is_pending_preemptor(s, t)) heap->push(t);
   }
   return heap;
+}
+
+int first_pending_preemptor(const Session& s, int j) {
+  int first = -1;
+  for (int t : s.job(j).tasks) {
+    if (is_pending_preemptor(s, t) && (first < 0 || s.task_order_less(t, first))) first = t;
+  }
+  return first;
 }
 
 StarvingJobs starving_jobs(Session& s) {

@@ -40,6 +40,8 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
 /// The pending tasks of a job that may preempt or reclaim (not preemptionPolicy Never), in task
 /// order.
 std::unique_ptr<Heap> pending_preemptors(Session& s, int j);
+/// The first of them in task order, -1 when there is none.
+int first_pending_preemptor(const Session& s, int j);
 
 /// Where preempt and reclaim start (Volcano's loop over the session's jobs): the queues of the
 /// jobs that are neither Pending nor invalid, first seen first; among those jobs the starving
