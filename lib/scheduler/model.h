@@ -79,43 +79,47 @@ struct ModelNode {
 };
 
 struct ModelTask {
-  std::string ns, name, uid;
-  std::string key;  ///< "<ns>/<name>", as results name pods
-  Nanos creation = 0;
+  // What every session reads of every task first (build_state), together: a snapshot holds
+  // tens of thousands of tasks and a session walks them all.
   int job = -1;  ///< model job (PodGroup) index, -1 when the pod names no existing PodGroup
-  std::string role;  ///< volcano.sh/task-spec
-  int32_t priority = 1;
+  TaskStatus status = TaskStatus::Pending;
+  bool best_effort = false;  ///< request is empty
   bool preemptable = true;
   bool preempt_never = false;  ///< preemptionPolicy: Never (pod or PriorityClass)
-  std::string priority_class;
-  std::string scheduler_name;  ///< "" when the pod does not say
-  TaskStatus status = TaskStatus::Pending;
-  std::string node_name;
+  bool has_index = false;  ///< the pod name ends in -<integer>
   int node = -1;  ///< model node index of node_name, -1 when absent or unknown
-  Resource request;  ///< Volcano's Resreq (= InitResreq)
-  double nonzero_cpu = 0, nonzero_mem = 0;  ///< kube-scheduler's non-zero requests, for scores
-  bool best_effort = false;  ///< request is empty
+  int32_t priority = 1;
   int placement = 0;  ///< index into SnapshotModel::placements
   int signature = 0;  ///< tasks with equal signatures fit and score alike on any node
-  bool has_index = false;  ///< the pod name ends in -<integer>
+  double nonzero_cpu = 0, nonzero_mem = 0;  ///< kube-scheduler's non-zero requests, for scores
+  Resource request;  ///< Volcano's Resreq (= InitResreq)
+  std::string role;  ///< volcano.sh/task-spec
+  std::string scheduler_name;  ///< "" when the pod does not say
   int64_t index = 0;
+  Nanos creation = 0;
+  std::string ns, name, uid;
+  std::string key;  ///< "<ns>/<name>", as results name pods
+  std::string priority_class;
+  std::string node_name;
   /// The PodScheduled condition the pod carries (events are recorded only when it changes).
   std::string scheduled_reason, scheduled_message;
 };
 
 struct ModelJob {
-  std::string ns, name, uid;
-  std::string key;  ///< "<ns>/<name>", as results name PodGroups
-  Nanos creation = 0;
-  std::string queue;  ///< spec.queue, "default" when empty
+  // What every session reads of every job first (build_state), together.
   int queue_index = -1;  ///< model queue, -1 when it does not exist
   int32_t min_member = 0;
-  std::vector<std::pair<std::string, int32_t>> min_task_member;  ///< sorted by role
-  bool has_min_resources = false;
-  Resource min_resources;
-  std::string priority_class;
   int32_t priority = 0;
+  bool has_min_resources = false;
   std::string phase;  ///< status.phase, "Pending" when absent
+  std::vector<std::pair<std::string, int32_t>> min_task_member;  ///< sorted by role
+  std::vector<int> tasks;  ///< model task indices, in snapshot order
+  Nanos creation = 0;
+  Resource min_resources;
+  std::string ns, name, uid;
+  std::string key;  ///< "<ns>/<name>", as results name PodGroups
+  std::string queue;  ///< spec.queue, "default" when empty
+  std::string priority_class;
   /// status.conditions as {type, status, reason, message}; whether the list was there at all,
   /// and status.running/succeeded/failed: the session records a Scheduled event only when the
   /// status it computes differs (Volcano's isPodGroupStatusUpdated).
@@ -123,7 +127,6 @@ struct ModelJob {
   bool has_conditions = false;
   int32_t running = 0, succeeded = 0, failed = 0;
   std::optional<Nanos> waiting_time;  ///< sla-waiting-time annotation
-  std::vector<int> tasks;  ///< model task indices, in snapshot order
 };
 
 struct ModelQueue {

@@ -31,9 +31,9 @@ std::string join_sorted(std::vector<std::string> parts) {
 
 std::string FitErrors::message() const {
   const std::string head = err.empty() ? "0/" + std::to_string(nodes) + " nodes are unavailable" : err;
-  if (nodes == 0 || reasons.empty()) return head;
+  if (nodes == 0 || !reasons || reasons->empty()) return head;
   std::vector<std::string> parts;
-  for (const auto& [reason, n] : reasons) parts.push_back(std::to_string(n) + " " + reason);
+  for (const auto& [reason, n] : *reasons) parts.push_back(std::to_string(n) + " " + reason);
   return head + ": " + join_sorted(std::move(parts)) + ".";
 }
 
@@ -119,59 +119,59 @@ Session::~Session() = default;
 
 void Session::build_state() {
   const std::size_t model_nodes = model.nodes.size();
-  // Volcano leaves out nodes that are not Ready and nodes whose pods use more than they
-  // allocate (OutOfSync).
-  std::vector<Resource> used(model_nodes, model.empty_resource());
-  for (const auto& t : model.tasks) {
-    if (t.node >= 0 && !terminated(t.status)) used[static_cast<std::size_t>(t.node)].add(t.request);
-  }
-  std::vector<int> node_of_model(model_nodes, -1);
-  nodes.reserve(model_nodes);
-  total_resource = model.empty_resource();
-  for (std::size_t i = 0; i < model_nodes; ++i) {
-    const ModelNode& mn = model.nodes[i];
-    if (!mn.ready || !used[i].greater_dims(mn.allocatable, DimDefault::Zero).empty()) continue;
-    NodeState ns;
-    ns.model = static_cast<int>(i);
-    ns.idle = mn.allocatable;
-    ns.used = model.empty_resource();
-    ns.releasing = model.empty_resource();
-    ns.pipelined = model.empty_resource();
-    ns.k8s_requested = model.empty_resource();
-    node_of_model[i] = static_cast<int>(nodes.size());
-    nodes.push_back(std::move(ns));
-    total_resource.add(mn.allocatable);
-  }
-  node_cache_.assign(nodes.size(), NodeCache{});
-
   job_of_model.assign(model.jobs.size(), -1);
   jobs.reserve(model.jobs.size());
   for (std::size_t i = 0; i < model.jobs.size(); ++i) {
     const ModelJob& mj = model.jobs[i];
     if (mj.queue_index < 0) continue;  // sim-session.md item 5: left out, phase unchanged
-    JobState j;
+    job_of_model[i] = static_cast<int>(jobs.size());
+    JobState& j = jobs.emplace_back();
     j.model = static_cast<int>(i);
     j.queue = mj.queue_index;
     j.phase = mj.phase;
     j.min_available = mj.min_member;
     j.priority = mj.priority;
     j.allocated = model.empty_resource();
-    job_of_model[i] = static_cast<int>(jobs.size());
-    jobs.push_back(std::move(j));
   }
 
-  // Which tasks take part, and each job's block of task ids (in snapshot order).
+  // One walk over the tasks (a snapshot has many): what the pods on each node use, which tasks
+  // take part (a job's, and ours), and how many each job has.
+  // Volcano leaves out nodes that are not Ready and nodes whose pods use more than they
+  // allocate (OutOfSync).
+  std::vector<Resource> used(model_nodes, model.empty_resource());
   tasks.assign(model.tasks.size(), TaskState{});
   const auto& names = options.scheduler_names;
   std::vector<int> first(jobs.size() + 1, 0);
   for (std::size_t i = 0; i < model.tasks.size(); ++i) {
     const ModelTask& mt = model.tasks[i];
+    if (mt.node >= 0 && !terminated(mt.status)) used[static_cast<std::size_t>(mt.node)].add(mt.request);
+    if (mt.job < 0 || job_of_model[static_cast<std::size_t>(mt.job)] < 0) continue;
     const bool ours = mt.scheduler_name.empty() || std::find(names.begin(), names.end(), mt.scheduler_name) != names.end();
-    if (ours && mt.job >= 0 && job_of_model[static_cast<std::size_t>(mt.job)] >= 0) {
+    if (ours) {
       tasks[i].job = job_of_model[static_cast<std::size_t>(mt.job)];
       first[static_cast<std::size_t>(tasks[i].job) + 1]++;
     }
   }
+
+  std::vector<int> node_of_model(model_nodes, -1);
+  nodes.reserve(model_nodes);
+  total_resource = model.empty_resource();
+  for (std::size_t i = 0; i < model_nodes; ++i) {
+    const ModelNode& mn = model.nodes[i];
+    if (!mn.ready || !used[i].greater_dims(mn.allocatable, DimDefault::Zero).empty()) continue;
+    node_of_model[i] = static_cast<int>(nodes.size());
+    NodeState& ns = nodes.emplace_back();
+    ns.model = static_cast<int>(i);
+    ns.idle = mn.allocatable;
+    ns.used = model.empty_resource();
+    ns.releasing = model.empty_resource();
+    ns.pipelined = model.empty_resource();
+    ns.k8s_requested = model.empty_resource();
+    total_resource.add(mn.allocatable);
+  }
+  node_cache_.assign(nodes.size(), NodeCache{});
+
+  // Each job's block of task ids (in snapshot order).
   for (std::size_t j = 0; j < jobs.size(); ++j) first[j + 1] += first[j];
   job_task_ids_.assign(static_cast<std::size_t>(first.back()), 0);
   {
@@ -724,9 +724,11 @@ FitErrors Session::fit_errors_of_search() {
   }
   FitErrors fe;
   fe.nodes = static_cast<int>(search_fails_.size());
+  auto reasons = std::make_shared<std::map<std::string, int>>();
   for (const auto& [id, n] : counts) {
-    for (const auto& r : reason_lists_[id]) fe.reasons[r] += n;
+    for (const auto& r : reason_lists_[id]) (*reasons)[r] += n;
   }
+  fe.reasons = std::move(reasons);
   return fe;
 }
 

@@ -45,7 +45,9 @@ struct Condition {
 struct FitErrors {
   std::string err;
   int nodes = 0;  ///< nodes that gave reasons
-  std::map<std::string, int> reasons;  ///< reason -> number of nodes giving it
+  /// reason -> number of nodes giving it; shared, never changed once made, so that the many
+  /// tasks one failed search speaks for copy it cheaply (null: none).
+  std::shared_ptr<const std::map<std::string, int>> reasons;
   /// `0/<nodes> nodes are unavailable: <count reason, ... sorted as strings>.`, or err.
   std::string message() const;
 };
