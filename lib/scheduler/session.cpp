@@ -73,23 +73,35 @@ bool JobState::check_task_pipelined() const {
 }
 
 void JobState::add_fit_errors(int t, int role, FitErrors fe) {
-  if (failed_roles.size() < roles.size()) failed_roles.resize(roles.size(), 0);
-  failed_roles[static_cast<std::size_t>(role)] = 1;
-  if (fit_errors.find(t) == fit_errors.end()) fit_error_order.push_back(t);
-  fit_errors[t] = std::move(fe);
+  JobNotes& n = notes();
+  if (n.failed_roles.size() < roles.size()) n.failed_roles.resize(roles.size(), 0);
+  n.failed_roles[static_cast<std::size_t>(role)] = 1;
+  if (n.fit_errors.find(t) == n.fit_errors.end()) n.fit_error_order.push_back(t);
+  n.fit_errors[t] = std::move(fe);
 }
 
 bool JobState::task_has_fit_errors(int role) const {
   // Volcano's TaskHasFitErrors: a task without a role never uses the cache.
-  if (roles[static_cast<std::size_t>(role)].name.empty()) return false;
-  return static_cast<std::size_t>(role) < failed_roles.size() && failed_roles[static_cast<std::size_t>(role)] != 0;
+  if (roles[static_cast<std::size_t>(role)].name.empty() || !notes_) return false;
+  const std::vector<char>& failed = notes_->failed_roles;
+  return static_cast<std::size_t>(role) < failed.size() && failed[static_cast<std::size_t>(role)] != 0;
+}
+
+const std::string& JobState::job_fit_errors() const {
+  static const std::string none;
+  return notes_ ? notes_->job_fit_errors : none;
+}
+
+const std::optional<Condition>& JobState::condition() const {
+  static const std::optional<Condition> none;
+  return notes_ ? notes_->condition : none;
 }
 
 bool JobState::need_continue_allocating() const {
   // Volcano's NeedContinueAllocating: not when every task is needed; else when the roles that
   // did not fail can still make up minAvailable, or every failed role has its own minimum.
   if (min_available == static_cast<int32_t>(tasks.size())) return false;
-  auto failed = [&](std::size_t r) { return r < failed_roles.size() && failed_roles[r] != 0; };
+  auto failed = [&](std::size_t r) { return notes_ && r < notes_->failed_roles.size() && notes_->failed_roles[r] != 0; };
   if (min_available < min_task_total) {
     int32_t left = 0;
     for (std::size_t r = 0; r < roles.size(); ++r) {
@@ -182,6 +194,13 @@ void Session::build_state() {
   }
   // Each job's roles: its minTaskMember ones, then those its tasks name, in order of appearance.
   role_states_.clear();
+  {
+    // Mostly each minTaskMember role and no other (the spans below point into it, so it must
+    // not move once they are set; growing before is only slower).
+    std::size_t roles = jobs.size();
+    for (const JobState& j : jobs) roles += model.jobs[static_cast<std::size_t>(j.model)].min_task_member.size();
+    role_states_.reserve(roles);
+  }
   std::vector<std::size_t> role_first(jobs.size() + 1, 0);
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     role_first[j] = role_states_.size();
@@ -633,7 +652,7 @@ void Session::record_podgroup_event(int j, const std::string& type, const std::s
   events_.push_back(Event{"PodGroup", mj.ns, mj.name, type, reason, message});
 }
 
-void Session::set_condition(int j, Condition c) { job(j).condition = std::move(c); }
+void Session::set_condition(int j, Condition c) { job(j).notes().condition = std::move(c); }
 
 // ---- finding nodes ----
 
@@ -986,10 +1005,10 @@ std::pair<std::string, std::string> Session::task_scheduling_reason(int j, int t
       return {"Unschedulable", "Pod " + mt.ns + "/" + mt.name + " can possibly be assigned to " + node_name +
                                    ", once resource is released and minAvailable is satisfied"};
     case TaskStatus::Pending:
-      if (auto it = js.fit_errors.find(t); it != js.fit_errors.end()) return {"Unschedulable", it->second.message()};
-      return {"Unschedulable", js.job_fit_errors};
+      if (const FitErrors* fe = js.fit_errors_of(t)) return {"Unschedulable", fe->message()};
+      return {"Unschedulable", js.job_fit_errors()};
     default:
-      return {status_name(status), js.job_fit_errors};
+      return {status_name(status), js.job_fit_errors()};
   }
 }
 
@@ -1022,11 +1041,10 @@ std::string Session::job_fit_error(int j) const {
     for (const auto& [r, c] : pending) parts.push_back(std::to_string(c) + " " + r);
     msg += "; Pending: " + join_sorted(std::move(parts));
   }
-  if (!js.job_fit_errors.empty()) return msg + ". Origin reason is: " + js.job_fit_errors;
+  if (!js.job_fit_errors().empty()) return msg + ". Origin reason is: " + js.job_fit_errors();
   // The first task that fit no node (Volcano takes any: it walks a map).
-  if (!js.fit_error_order.empty()) {
-    const int t = js.fit_error_order.front();
-    return msg + ". Origin reason is " + mtask(t).name + ": " + js.fit_errors.at(t).message();
+  if (const int t = js.first_fit_error_task(); t >= 0) {
+    return msg + ". Origin reason is " + mtask(t).name + ": " + js.fit_errors_of(t)->message();
   }
   return msg;
 }
@@ -1037,8 +1055,8 @@ std::string Session::job_phase(int j) const {
   // asynchronous) and count from the next session on. (Upstream's jobStatus counts every
   // allocated status, Binding included; kai follows the specification here.)
   const JobState& js = job(j);
-  const bool unschedulable = js.condition && js.condition->type == "Unschedulable" && js.condition->status == "True" &&
-                             js.condition->transition_id == options.session_uid;
+  const std::optional<Condition>& cond = js.condition();
+  const bool unschedulable = cond && cond->type == "Unschedulable" && cond->status == "True" && cond->transition_id == options.session_uid;
   if (js.count[idx(TaskStatus::Running)] != 0 && unschedulable) return "Unknown";
   const int32_t finished = js.count[idx(TaskStatus::Succeeded)] + js.count[idx(TaskStatus::Failed)];
   int32_t scheduled = js.count[idx(TaskStatus::Running)] + js.count[idx(TaskStatus::Bound)] + finished;
@@ -1060,10 +1078,11 @@ bool Session::status_updated(int j, const std::string& phase) const {
       js.count[idx(TaskStatus::Failed)] != mj.failed) {
     return true;
   }
-  if (!js.condition) return false;
+  const std::optional<Condition>& cond = js.condition();
+  if (!cond) return false;
   for (const auto& c : mj.conditions) {
-    if (c[0] != js.condition->type) continue;
-    return c[1] != js.condition->status || c[2] != js.condition->reason || c[3] != js.condition->message;
+    if (c[0] != cond->type) continue;
+    return c[1] != cond->status || c[2] != cond->reason || c[3] != cond->message;
   }
   return true;  // a condition of a new type
 }
@@ -1083,7 +1102,7 @@ void Session::job_status_events(int j, const std::string& phase, SessionResult& 
   }
   // Pods that wait get PodScheduled=False with the reason, and a FailedScheduling event when
   // that condition changes (Volcano's taskUnschedulable).
-  const std::string base = js.job_fit_errors.empty() ? "all nodes are unavailable" : js.job_fit_errors;
+  const std::string base = js.job_fit_errors().empty() ? "all nodes are unavailable" : js.job_fit_errors();
   for (TaskStatus s : {TaskStatus::Allocated, TaskStatus::Pending, TaskStatus::Pipelined}) {
     for (int t : js.tasks) {
       if (task(t).status != s) continue;
@@ -1112,7 +1131,7 @@ SessionResult Session::close() {
     const std::string phase = job_phase(j);
     job_status_events(j, phase, result);
     result.podgroup_phases.emplace_hint(result.podgroup_phases.end(), m.key, phase);
-    if (const auto& c = job(j).condition) {
+    if (const auto& c = job(j).condition()) {
       result.podgroup_conditions.emplace_hint(result.podgroup_conditions.end(), m.key,
                                               json{{"type", c->type},
                                                    {"status", c->status},

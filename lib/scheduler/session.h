@@ -81,6 +81,17 @@ struct RoleState {
   int32_t pending_best_effort = 0;
 };
 
+/// What a session writes of a job only when a task of it fits no node or the session closes,
+/// kept apart and made on first use: a session builds a state for every job of the snapshot and
+/// reads most of them only.
+struct JobNotes {
+  std::map<int, FitErrors> fit_errors;  ///< task -> why it fit no node (NodesFitErrors)
+  std::vector<int> fit_error_order;  ///< tasks of fit_errors, first recorded first
+  std::vector<char> failed_roles;  ///< per role: some task of it has fit errors (FitFailedRoles)
+  std::string job_fit_errors;  ///< JobFitErrors
+  std::optional<Condition> condition;  ///< the condition this session wrote
+};
+
 struct JobState {
   int model = -1;
   int queue = -1;  ///< model queue index
@@ -93,11 +104,22 @@ struct JobState {
   std::span<RoleState> roles;  ///< the session's (Session::role_states_)
   std::span<const int> tasks;  ///< in snapshot order (Session::job_task_ids_)
   Resource allocated;  ///< Σ requests of tasks in an allocated status (Volcano's job.Allocated)
-  std::map<int, FitErrors> fit_errors;  ///< task -> why it fit no node (NodesFitErrors)
-  std::vector<int> fit_error_order;  ///< tasks of fit_errors, first recorded first
-  std::vector<char> failed_roles;  ///< per role: some task of it has fit errors (FitFailedRoles)
-  std::string job_fit_errors;  ///< JobFitErrors
-  std::optional<Condition> condition;  ///< the condition this session wrote
+  std::unique_ptr<JobNotes> notes_;  ///< null until something is written (notes())
+
+  JobNotes& notes() {
+    if (!notes_) notes_ = std::make_unique<JobNotes>();
+    return *notes_;
+  }
+  /// Why task t fit no node, or nullptr.
+  const FitErrors* fit_errors_of(int t) const {
+    if (!notes_) return nullptr;
+    auto it = notes_->fit_errors.find(t);
+    return it == notes_->fit_errors.end() ? nullptr : &it->second;
+  }
+  /// The first task recorded as fitting no node, -1 when none.
+  int first_fit_error_task() const { return notes_ && !notes_->fit_error_order.empty() ? notes_->fit_error_order.front() : -1; }
+  const std::string& job_fit_errors() const;
+  const std::optional<Condition>& condition() const;
 
   int32_t ready_num() const;  ///< Bound + Binding + Running + Allocated + Succeeded
   int32_t waiting_num() const { return count[static_cast<int>(TaskStatus::Pipelined)]; }
@@ -105,7 +127,7 @@ struct JobState {
   bool is_ready() const { return ready_num() + pending_best_effort >= min_available; }
   bool is_pipelined() const { return waiting_num() + ready_num() + pending_best_effort >= min_available; }
   bool is_starving() const { return waiting_num() + ready_num() < min_available; }
-  bool is_pending() const { return phase == "Pending" || phase.empty(); }
+  bool is_pending() const { return phase.empty() || std::string_view(phase) == std::string_view("Pending"); }
   bool check_task_valid() const;
   bool check_task_ready() const;
   bool check_task_pipelined() const;
