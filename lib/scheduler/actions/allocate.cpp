@@ -12,7 +12,7 @@ namespace {
 
 /// One job's turn: tasks until the job is ready (with more left) or none are left.
 /// Returns true when the statement is to be committed.
-bool allocate_tasks(Session& s, Heap& tasks, int j, int q, Statement& stmt) {
+bool allocate_tasks(Session& s, SortedTasks& tasks, int j, int q, Statement& stmt) {
   JobState& js = s.job(j);
   while (!tasks.empty()) {
     const int t = tasks.pop();
@@ -73,28 +73,32 @@ void run_allocate(Session& s) {
     heap->push(j);
   }
 
-  std::vector<std::unique_ptr<Heap>> pending(s.jobs.size());
+  // Each job's pending tasks in task order, sorted on its first turn.
+  std::vector<SortedTasks> pending(s.jobs.size());
+  std::vector<char> sorted(s.jobs.size(), 0);
   while (!queues.empty()) {
     const int q = queues.pop();
     if (s.overused(q)) continue;
     Heap* queue_jobs = jobs[static_cast<std::size_t>(q)].get();
     if (queue_jobs == nullptr || queue_jobs->empty()) continue;
     const int j = queue_jobs->pop();
-    auto& tasks = pending[static_cast<std::size_t>(j)];
-    if (!tasks) {
-      tasks = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
+    SortedTasks& tasks = pending[static_cast<std::size_t>(j)];
+    if (!sorted[static_cast<std::size_t>(j)]) {
+      sorted[static_cast<std::size_t>(j)] = 1;
+      std::vector<int> ts;
       for (int t : s.job(j).tasks) {
         // Best-effort tasks (no requests) are backfill's.
-        if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).best_effort) tasks->push(t);
+        if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).best_effort) ts.push_back(t);
       }
+      tasks = SortedTasks(std::move(ts), [&s](int l, int r) { return s.task_order_less(l, r); });
     }
-    if (tasks->empty()) {
+    if (tasks.empty()) {
       queues.push(q);
       continue;
     }
     Statement stmt(s);
-    const bool commit = allocate_tasks(s, *tasks, j, q, stmt);
-    if (!tasks->empty()) queue_jobs->push(j);
+    const bool commit = allocate_tasks(s, tasks, j, q, stmt);
+    if (!tasks.empty()) queue_jobs->push(j);
     if (commit) stmt.commit();
     queues.push(q);
   }

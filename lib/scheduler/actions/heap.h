@@ -31,4 +31,32 @@ class Heap {
   std::vector<int> v_;
 };
 
+/// Tasks taken in an order that never changes while they wait (task order reads only what a
+/// session does not change: priorities, names, creation, uids), so they pop in the order a
+/// Heap of the same tasks would. Held by value, heapified in one go (most jobs that wait give
+/// up after their first task: sorting them all would cost more).
+class SortedTasks {
+ public:
+  SortedTasks() = default;
+  SortedTasks(std::vector<int> tasks, std::function<bool(int, int)> less) : v_(std::move(tasks)), less_(std::move(less)) {
+    std::make_heap(v_.begin(), v_.end(), greater());
+  }
+  int pop() {
+    std::pop_heap(v_.begin(), v_.end(), greater());
+    const int t = v_.back();
+    v_.pop_back();
+    return t;
+  }
+  bool empty() const { return v_.empty(); }
+
+ private:
+  struct Greater {
+    const std::function<bool(int, int)>* less;
+    bool operator()(int a, int b) const { return (*less)(b, a); }
+  };
+  Greater greater() const { return Greater{&less_}; }
+  std::vector<int> v_;
+  std::function<bool(int, int)> less_;
+};
+
 }  // namespace kai::scheduler

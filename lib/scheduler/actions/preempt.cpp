@@ -270,7 +270,7 @@ void run_preempt(Session& s) {
   StarvingJobs sj = starving_jobs(s);
   std::vector<int>& queue_order = sj.queues;
   std::vector<std::unique_ptr<Heap>>& starving = sj.by_queue;
-  std::vector<std::unique_ptr<Heap>>& tasks = sj.pending;
+  std::vector<SortedTasks>& tasks = sj.pending;
   const std::vector<int>& under_request = sj.jobs;
   // Without a starving job neither phase does anything: skip the per-node work.
   if (under_request.empty()) return;
@@ -295,7 +295,7 @@ void run_preempt(Session& s) {
     PriorityBounds priority_bounds(s, queue_candidates[static_cast<std::size_t>(q)], is_candidate);
     while (jobs != nullptr && !jobs->empty()) {
       const int j = jobs->pop();
-      Heap& pending = *tasks[static_cast<std::size_t>(j)];
+      SortedTasks& pending = tasks[static_cast<std::size_t>(j)];
       Statement stmt(s);
       bool assigned = false;
       while (s.job_starving(j) && !pending.empty()) {
@@ -349,14 +349,14 @@ void run_preempt(Session& s) {
         if (const int t = first_pending_preemptor(s, j); t >= 0) s.advance_search(t, SearchMode::Backfill);
         continue;
       }
-      auto pending = pending_preemptors(s, j);
-      if (pending->empty()) continue;
+      SortedTasks pending = pending_preemptors(s, j);
+      if (pending.empty()) continue;
       const CandidateBound own_tasks = [&own](int n) {
         auto it = own.find(n);
         return it == own.end() ? nullptr : &it->second;
       };
-      while (!pending->empty()) {
-        const int t = pending->pop();
+      while (!pending.empty()) {
+        const int t = pending.pop();
         const VictimFilter same_job = [&s, j](int v) { return running_with_request(s, v) && s.task(v).job == j; };
         Statement stmt(s);
         const bool assigned = args.topology_aware ? topology_aware_preempt(s, stmt, t, on_node, same_job, args)

@@ -200,7 +200,7 @@ void run_reclaim(Session& s) {
   Heap queues([&s](int l, int r) { return s.queue_order_less(l, r); });
   for (int q : sj.queues) queues.push(q);
   std::vector<std::unique_ptr<Heap>>& starving = sj.by_queue;
-  std::vector<std::unique_ptr<Heap>>& tasks = sj.pending;
+  std::vector<SortedTasks>& tasks = sj.pending;
   const bool any_starving = !sj.jobs.empty();
 
   // Without a starving job the loop below only pops queues: skip the per-node work.
@@ -213,7 +213,7 @@ void run_reclaim(Session& s) {
     Heap* jobs = starving[static_cast<std::size_t>(q)].get();
     if (jobs == nullptr || jobs->empty()) continue;
     const int j = jobs->pop();
-    Heap& pending = *tasks[static_cast<std::size_t>(j)];
+    SortedTasks& pending = tasks[static_cast<std::size_t>(j)];
     Statement stmt(s);
     bool assigned = false;
     while (s.job_starving(j) && !pending.empty()) {

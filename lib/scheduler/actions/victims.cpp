@@ -37,13 +37,13 @@ bool is_pending_preemptor(const Session& s, int t) {
 }
 }  // namespace
 
-std::unique_ptr<Heap> pending_preemptors(Session& s, int j) {
-  auto heap = std::make_unique<Heap>([&s](int l, int r) { return s.task_order_less(l, r); });
-  heap->reserve(static_cast<std::size_t>(s.job(j).count[static_cast<std::size_t>(TaskStatus::Pending)]));
+SortedTasks pending_preemptors(Session& s, int j) {
+  std::vector<int> tasks;
+  tasks.reserve(static_cast<std::size_t>(s.job(j).count[static_cast<std::size_t>(TaskStatus::Pending)]));
   for (int t : s.job(j).tasks) {
-    if (is_pending_preemptor(s, t)) heap->push(t);
+    if (is_pending_preemptor(s, t)) tasks.push_back(t);
   }
-  return heap;
+  return SortedTasks(std::move(tasks), [&s](int l, int r) { return s.task_order_less(l, r); });
 }
 
 int first_pending_preemptor(const Session& s, int j) {

@@ -39,7 +39,7 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
 
 /// The pending tasks of a job that may preempt or reclaim (not preemptionPolicy Never), in task
 /// order.
-std::unique_ptr<Heap> pending_preemptors(Session& s, int j);
+SortedTasks pending_preemptors(Session& s, int j);
 /// The first of them in task order, -1 when there is none.
 int first_pending_preemptor(const Session& s, int j);
 
@@ -49,7 +49,7 @@ int first_pending_preemptor(const Session& s, int j);
 struct StarvingJobs {
   std::vector<int> queues;
   std::vector<std::unique_ptr<Heap>> by_queue;  ///< per model queue; null when none starves
-  std::vector<std::unique_ptr<Heap>> pending;   ///< per job; null unless it starves
+  std::vector<SortedTasks> pending;  ///< per job; empty unless it starves
   std::vector<int> jobs;
 };
 StarvingJobs starving_jobs(Session& s);
