@@ -12,10 +12,10 @@ namespace {
 
 /// One job's turn: tasks until the job is ready (with more left) or none are left.
 /// Returns true when the statement is to be committed.
-bool allocate_tasks(Session& s, SortedTasks& tasks, int j, int q, Statement& stmt) {
+bool allocate_tasks(Session& s, TaskQueues& tasks, int j, int q, Statement& stmt) {
   JobState& js = s.job(j);
-  while (!tasks.empty()) {
-    const int t = tasks.pop();
+  while (!tasks.empty(j)) {
+    const int t = tasks.pop(j);
     if (!s.allocatable(q, t)) continue;
     // Another task of the same role already fit no node in this session.
     if (js.task_has_fit_errors(s.task(t).role)) continue;
@@ -31,7 +31,7 @@ bool allocate_tasks(Session& s, SortedTasks& tasks, int j, int q, Statement& stm
     } else if (s.fits_future_idle(t, n)) {
       stmt.pipeline(t, n);
     }
-    if (s.job_ready(j) && !tasks.empty()) break;
+    if (s.job_ready(j) && !tasks.empty(j)) break;
   }
   if (s.job_ready(j)) return true;
   // Not ready: a pipelined job keeps its reservations for the rest of the session (no binds);
@@ -73,32 +73,25 @@ void run_allocate(Session& s) {
     heap->push(j);
   }
 
-  // Each job's pending tasks in task order, sorted on its first turn.
-  std::vector<SortedTasks> pending(s.jobs.size());
-  std::vector<char> sorted(s.jobs.size(), 0);
+  // Each job's pending tasks in task order, taken on its first turn.
+  TaskQueues pending(s.jobs.size(), [&s](int l, int r) { return s.task_order_less(l, r); });
   while (!queues.empty()) {
     const int q = queues.pop();
     if (s.overused(q)) continue;
     Heap* queue_jobs = jobs[static_cast<std::size_t>(q)].get();
     if (queue_jobs == nullptr || queue_jobs->empty()) continue;
     const int j = queue_jobs->pop();
-    SortedTasks& tasks = pending[static_cast<std::size_t>(j)];
-    if (!sorted[static_cast<std::size_t>(j)]) {
-      sorted[static_cast<std::size_t>(j)] = 1;
-      std::vector<int> ts;
-      for (int t : s.job(j).tasks) {
-        // Best-effort tasks (no requests) are backfill's.
-        if (s.task(t).status == TaskStatus::Pending && !s.mtask(t).best_effort) ts.push_back(t);
-      }
-      tasks = SortedTasks(std::move(ts), [&s](int l, int r) { return s.task_order_less(l, r); });
+    if (!pending.filled(j)) {
+      // Best-effort tasks (no requests) are backfill's.
+      pending.fill(j, s.job(j).tasks, [&s](int t) { return s.task(t).status == TaskStatus::Pending && !s.mtask(t).best_effort; });
     }
-    if (tasks.empty()) {
+    if (pending.empty(j)) {
       queues.push(q);
       continue;
     }
     Statement stmt(s);
-    const bool commit = allocate_tasks(s, tasks, j, q, stmt);
-    if (!tasks.empty()) queue_jobs->push(j);
+    const bool commit = allocate_tasks(s, pending, j, q, stmt);
+    if (!pending.empty(j)) queue_jobs->push(j);
     if (commit) stmt.commit();
     queues.push(q);
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <span>
 #include <vector>
 
 namespace kai::scheduler {
@@ -56,6 +57,50 @@ class SortedTasks {
   };
   Greater greater() const { return Greater{&less_}; }
   std::vector<int> v_;
+  std::function<bool(int, int)> less_;
+};
+
+/// SortedTasks for many jobs in one buffer: each job's tasks are added once, on its first turn,
+/// and heapified in place (an action gives every waiting job a turn; a heap each cost an
+/// allocation per job and session).
+class TaskQueues {
+ public:
+  TaskQueues(std::size_t jobs, std::function<bool(int, int)> less) : range_(jobs), less_(std::move(less)) {}
+  bool filled(int j) const { return range_[static_cast<std::size_t>(j)].filled; }
+  /// Job j's tasks that `keep` keeps; a job is filled once.
+  template <class Keep>
+  void fill(int j, std::span<const int> tasks, Keep keep) {
+    Range& r = range_[static_cast<std::size_t>(j)];
+    r.filled = true;
+    r.begin = buf_.size();
+    for (int t : tasks) {
+      if (keep(t)) buf_.push_back(t);
+    }
+    r.end = buf_.size();
+    std::make_heap(at(r.begin), at(r.end), Greater{&less_});
+  }
+  bool empty(int j) const {
+    const Range& r = range_[static_cast<std::size_t>(j)];
+    return r.end == r.begin;
+  }
+  int pop(int j) {
+    Range& r = range_[static_cast<std::size_t>(j)];
+    std::pop_heap(at(r.begin), at(r.end), Greater{&less_});
+    return buf_[--r.end];
+  }
+
+ private:
+  struct Range {
+    std::size_t begin = 0, end = 0;
+    bool filled = false;
+  };
+  struct Greater {
+    const std::function<bool(int, int)>* less;
+    bool operator()(int a, int b) const { return (*less)(b, a); }
+  };
+  std::vector<int>::iterator at(std::size_t i) { return buf_.begin() + static_cast<std::ptrdiff_t>(i); }
+  std::vector<int> buf_;
+  std::vector<Range> range_;
   std::function<bool(int, int)> less_;
 };
 

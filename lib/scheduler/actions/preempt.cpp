@@ -270,7 +270,7 @@ void run_preempt(Session& s) {
   StarvingJobs sj = starving_jobs(s);
   std::vector<int>& queue_order = sj.queues;
   std::vector<std::unique_ptr<Heap>>& starving = sj.by_queue;
-  std::vector<SortedTasks>& tasks = sj.pending;
+  TaskQueues& tasks = sj.pending;
   const std::vector<int>& under_request = sj.jobs;
   // Without a starving job neither phase does anything: skip the per-node work.
   if (under_request.empty()) return;
@@ -295,11 +295,10 @@ void run_preempt(Session& s) {
     PriorityBounds priority_bounds(s, queue_candidates[static_cast<std::size_t>(q)], is_candidate);
     while (jobs != nullptr && !jobs->empty()) {
       const int j = jobs->pop();
-      SortedTasks& pending = tasks[static_cast<std::size_t>(j)];
       Statement stmt(s);
       bool assigned = false;
-      while (s.job_starving(j) && !pending.empty()) {
-        const int t = pending.pop();
+      while (s.job_starving(j) && !tasks.empty(j)) {
+        const int t = tasks.pop(j);
         const VictimFilter other_jobs = [&s, j, q](int v) {
           const int vj = s.task(v).job;
           return running_with_request(s, v) && s.mtask(v).preemptable && vj >= 0 && vj != j && s.job(vj).queue == q;

@@ -200,7 +200,7 @@ void run_reclaim(Session& s) {
   Heap queues([&s](int l, int r) { return s.queue_order_less(l, r); });
   for (int q : sj.queues) queues.push(q);
   std::vector<std::unique_ptr<Heap>>& starving = sj.by_queue;
-  std::vector<SortedTasks>& tasks = sj.pending;
+  TaskQueues& tasks = sj.pending;
   const bool any_starving = !sj.jobs.empty();
 
   // Without a starving job the loop below only pops queues: skip the per-node work.
@@ -213,11 +213,10 @@ void run_reclaim(Session& s) {
     Heap* jobs = starving[static_cast<std::size_t>(q)].get();
     if (jobs == nullptr || jobs->empty()) continue;
     const int j = jobs->pop();
-    SortedTasks& pending = tasks[static_cast<std::size_t>(j)];
     Statement stmt(s);
     bool assigned = false;
-    while (s.job_starving(j) && !pending.empty()) {
-      const int t = pending.pop();
+    while (s.job_starving(j) && !tasks.empty(j)) {
+      const int t = tasks.pop(j);
       if (!s.preemptive(q, t)) continue;
       if (failed.known(t, q)) continue;
       const uint64_t before = s.epoch();

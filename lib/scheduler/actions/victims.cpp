@@ -31,11 +31,9 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
   return fits_once_freed(s, preemptor, n, victims);
 }
 
-namespace {
 bool is_pending_preemptor(const Session& s, int t) {
   return s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never;
 }
-}  // namespace
 
 SortedTasks pending_preemptors(Session& s, int j) {
   std::vector<int> tasks;
@@ -55,10 +53,9 @@ int first_pending_preemptor(const Session& s, int j) {
 }
 
 StarvingJobs starving_jobs(Session& s) {
-  StarvingJobs out;
+  StarvingJobs out{{}, {}, TaskQueues(s.jobs.size(), [&s](int l, int r) { return s.task_order_less(l, r); }), {}};
   std::vector<char> seen(s.model.queues.size(), 0);
   out.by_queue.resize(s.model.queues.size());
-  out.pending.resize(s.jobs.size());
   for (std::size_t ji = 0; ji < s.jobs.size(); ++ji) {
     const int j = static_cast<int>(ji);
     const JobState& js = s.job(j);
@@ -72,7 +69,7 @@ StarvingJobs starving_jobs(Session& s) {
     if (!out.by_queue[q]) out.by_queue[q] = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });
     out.by_queue[q]->push(j);
     out.jobs.push_back(j);
-    out.pending[ji] = pending_preemptors(s, j);
+    out.pending.fill(j, js.tasks, [&s](int t) { return is_pending_preemptor(s, t); });
   }
   return out;
 }

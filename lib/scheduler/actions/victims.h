@@ -40,6 +40,8 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
 /// The pending tasks of a job that may preempt or reclaim (not preemptionPolicy Never), in task
 /// order.
 SortedTasks pending_preemptors(Session& s, int j);
+/// Whether task t is one of them.
+bool is_pending_preemptor(const Session& s, int t);
 /// The first of them in task order, -1 when there is none.
 int first_pending_preemptor(const Session& s, int j);
 
@@ -49,7 +51,7 @@ int first_pending_preemptor(const Session& s, int j);
 struct StarvingJobs {
   std::vector<int> queues;
   std::vector<std::unique_ptr<Heap>> by_queue;  ///< per model queue; null when none starves
-  std::vector<SortedTasks> pending;  ///< per job; empty unless it starves
+  TaskQueues pending;  ///< filled for the starving jobs
   std::vector<int> jobs;
 };
 StarvingJobs starving_jobs(Session& s);
