@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "lib/scheduler/actions/heap.h"
 #include "scheduler/fixture.h"
 
 using namespace kai::scheduler;
@@ -245,4 +246,65 @@ TEST_CASE("sessions are deterministic") {
   const SessionResult a = run(objects, c), b = run(objects, c);
   CHECK(a.to_json() == b.to_json());
   CHECK(a.bound.size() == 80);
+}
+
+TEST_CASE("the action queues pop in the order a heap pops, elements pushed back included") {
+  // A total order that is not the numeric one: odd numbers first, then by value descending.
+  auto less = [](int a, int b) {
+    if ((a % 2) != (b % 2)) return a % 2 == 1;
+    return a > b;
+  };
+  std::vector<int> input;
+  for (int i = 0; i < 200; ++i) input.push_back((i * 7919) % 211);
+
+  // SortedThenHeap: the first pops come from the sorted list; elements pushed back after the
+  // first pop, some with a new key (here: a new value), land where a heap would put them.
+  Heap heap(less);
+  SortedThenHeap sorted(less);
+  for (int v : input) {
+    heap.push(v);
+    sorted.push(v);
+  }
+  std::vector<int> from_heap, from_sorted;
+  for (int round = 0; !heap.empty(); ++round) {
+    REQUIRE_FALSE(sorted.empty());
+    const int a = heap.pop();
+    const int b = sorted.pop();
+    from_heap.push_back(a);
+    from_sorted.push_back(b);
+    if (round % 3 == 0 && round < 150) {
+      // Comes back, as a job with tasks left does; every fifth with another key.
+      const int back = round % 5 == 0 ? a + 1000 : a;
+      heap.push(back);
+      sorted.push(round % 5 == 0 ? b + 1000 : b);
+    }
+  }
+  CHECK(sorted.empty());
+  CHECK(from_sorted == from_heap);
+  CHECK(from_heap.size() > input.size());
+
+  // TaskQueues: each job's tasks in one buffer pop as a heap of just them would, whatever the
+  // order jobs are filled and popped in.
+  const std::vector<std::vector<int>> jobs = {{5, 3, 9, 1, 7}, {}, {42, 8, 15, 16, 23, 4}, {2}};
+  TaskQueues queues(jobs.size(), less);
+  for (int j : {2, 0, 3, 1}) {
+    CHECK_FALSE(queues.filled(j));
+    queues.fill(j, jobs[static_cast<std::size_t>(j)], [](int t) { return t != 23; });
+    CHECK(queues.filled(j));
+  }
+  CHECK(queues.empty(1));
+  for (int j : {0, 2, 3}) {
+    Heap want(less);
+    for (int t : jobs[static_cast<std::size_t>(j)]) {
+      if (t != 23) want.push(t);
+    }
+    std::vector<int> got, expected;
+    while (!want.empty()) expected.push_back(want.pop());
+    while (!queues.empty(j)) got.push_back(queues.pop(j));
+    CHECK(got == expected);
+  }
+  SortedTasks one({5, 3, 9, 1, 7}, less);
+  std::vector<int> got;
+  while (!one.empty()) got.push_back(one.pop());
+  CHECK(got == std::vector<int>{9, 7, 5, 3, 1});
 }

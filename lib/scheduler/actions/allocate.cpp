@@ -45,7 +45,7 @@ bool allocate_tasks(Session& s, TaskQueues& tasks, int j, int q, Statement& stmt
 void run_allocate(Session& s) {
   const bool enqueue_configured = s.action_configured("enqueue");
   Heap queues([&s](int l, int r) { return s.queue_order_less(l, r); });
-  std::vector<std::unique_ptr<Heap>> jobs(s.model.queues.size());
+  std::vector<std::unique_ptr<SortedThenHeap>> jobs(s.model.queues.size());
   for (std::size_t ji = 0; ji < s.jobs.size(); ++ji) {
     const int j = static_cast<int>(ji);
     JobState& js = s.job(j);
@@ -67,7 +67,7 @@ void run_allocate(Session& s) {
     if (!pending) continue;
     auto& heap = jobs[static_cast<std::size_t>(js.queue)];
     if (!heap) {
-      heap = std::make_unique<Heap>([&s](int l, int r) { return s.job_order_less(l, r); });
+      heap = std::make_unique<SortedThenHeap>([&s](int l, int r) { return s.job_order_less(l, r); });
       queues.push(js.queue);
     }
     heap->push(j);
@@ -78,7 +78,7 @@ void run_allocate(Session& s) {
   while (!queues.empty()) {
     const int q = queues.pop();
     if (s.overused(q)) continue;
-    Heap* queue_jobs = jobs[static_cast<std::size_t>(q)].get();
+    SortedThenHeap* queue_jobs = jobs[static_cast<std::size_t>(q)].get();
     if (queue_jobs == nullptr || queue_jobs->empty()) continue;
     const int j = queue_jobs->pop();
     if (!pending.filled(j)) {

@@ -26,10 +26,48 @@ class Heap {
   void reserve(std::size_t n) { v_.reserve(n); }
   bool empty() const { return v_.empty(); }
   std::size_t size() const { return v_.size(); }
+  int top() const { return v_.front(); }
 
  private:
   std::function<bool(int, int)> less_;
   std::vector<int> v_;
+};
+
+/// A Heap for elements whose key changes only while they are out of it and whose order is
+/// total (ties broken by uid, as job and task order are): what is pushed before the first pop is
+/// sorted once, what comes back later goes to a small heap, and pop takes the first of the two.
+/// Allocate gives every waiting job a turn and most come back once, right away: sorting them
+/// once costs about half the comparisons that a heap's pops cost.
+class SortedThenHeap {
+ public:
+  explicit SortedThenHeap(std::function<bool(int, int)> less) : less_(less), returned_(std::move(less)) {}
+  void push(int v) {
+    if (sorted_) {
+      returned_.push(v);
+    } else {
+      initial_.push_back(v);
+    }
+  }
+  int pop() {
+    if (!sorted_) {
+      // The first last: pop_back takes it.
+      std::sort(initial_.begin(), initial_.end(), [this](int a, int b) { return less_(b, a); });
+      sorted_ = true;
+    }
+    if (returned_.empty() || (!initial_.empty() && less_(initial_.back(), returned_.top()))) {
+      const int v = initial_.back();
+      initial_.pop_back();
+      return v;
+    }
+    return returned_.pop();
+  }
+  bool empty() const { return initial_.empty() && returned_.empty(); }
+
+ private:
+  std::function<bool(int, int)> less_;
+  std::vector<int> initial_;
+  bool sorted_ = false;
+  Heap returned_;
 };
 
 /// Tasks taken in an order that never changes while they wait (task order reads only what a
