@@ -72,19 +72,10 @@ bool JobState::check_task_pipelined() const {
   return true;
 }
 
-void JobState::add_fit_errors(int t, int role, FitErrors fe) {
-  JobNotes& n = notes();
-  if (n.failed_roles.size() < roles.size()) n.failed_roles.resize(roles.size(), 0);
-  n.failed_roles[static_cast<std::size_t>(role)] = 1;
-  if (n.fit_errors.find(t) == n.fit_errors.end()) n.fit_error_order.push_back(t);
-  n.fit_errors[t] = std::move(fe);
-}
-
 bool JobState::task_has_fit_errors(int role) const {
   // Volcano's TaskHasFitErrors: a task without a role never uses the cache.
   if (roles[static_cast<std::size_t>(role)].name.empty() || !notes_) return false;
-  const std::vector<char>& failed = notes_->failed_roles;
-  return static_cast<std::size_t>(role) < failed.size() && failed[static_cast<std::size_t>(role)] != 0;
+  return notes_->role_failed(role);
 }
 
 const std::string& JobState::job_fit_errors() const {
@@ -101,7 +92,7 @@ bool JobState::need_continue_allocating() const {
   // Volcano's NeedContinueAllocating: not when every task is needed; else when the roles that
   // did not fail can still make up minAvailable, or every failed role has its own minimum.
   if (min_available == static_cast<int32_t>(tasks.size())) return false;
-  auto failed = [&](std::size_t r) { return notes_ && r < notes_->failed_roles.size() && notes_->failed_roles[r] != 0; };
+  auto failed = [&](std::size_t r) { return notes_ && notes_->role_failed(static_cast<int>(r)); };
   if (min_available < min_task_total) {
     int32_t left = 0;
     for (std::size_t r = 0; r < roles.size(); ++r) {
@@ -652,7 +643,31 @@ void Session::record_podgroup_event(int j, const std::string& type, const std::s
   events_.push_back(Event{"PodGroup", mj.ns, mj.name, type, reason, message});
 }
 
-void Session::set_condition(int j, Condition c) { job(j).notes().condition = std::move(c); }
+void Session::set_condition(int j, Condition c) { notes_of(j).condition = std::move(c); }
+
+JobNotes& Session::notes_of(int j) {
+  JobState& js = job(j);
+  if (js.notes_ == nullptr) js.notes_ = &job_notes_.emplace_back();
+  return *js.notes_;
+}
+
+void Session::add_fit_errors(int t, FitErrors fe) {
+  TaskState& ts = task(t);
+  JobNotes& n = notes_of(ts.job);
+  n.mark_role_failed(ts.role);
+  if (ts.fit_errors_at >= 0) {
+    n.fit_errors[static_cast<std::size_t>(ts.fit_errors_at)].second = std::move(fe);
+    return;
+  }
+  ts.fit_errors_at = static_cast<int>(n.fit_errors.size());
+  n.fit_errors.emplace_back(t, std::move(fe));
+}
+
+const FitErrors* Session::fit_errors_of(int t) const {
+  const TaskState& ts = task(t);
+  if (ts.fit_errors_at < 0) return nullptr;
+  return &job(ts.job).notes_->fit_errors[static_cast<std::size_t>(ts.fit_errors_at)].second;
+}
 
 // ---- finding nodes ----
 
@@ -1005,7 +1020,7 @@ std::pair<std::string, std::string> Session::task_scheduling_reason(int j, int t
       return {"Unschedulable", "Pod " + mt.ns + "/" + mt.name + " can possibly be assigned to " + node_name +
                                    ", once resource is released and minAvailable is satisfied"};
     case TaskStatus::Pending:
-      if (const FitErrors* fe = js.fit_errors_of(t)) return {"Unschedulable", fe->message()};
+      if (const FitErrors* fe = fit_errors_of(t)) return {"Unschedulable", fe->message()};
       return {"Unschedulable", js.job_fit_errors()};
     default:
       return {status_name(status), js.job_fit_errors()};
@@ -1043,8 +1058,8 @@ std::string Session::job_fit_error(int j) const {
   }
   if (!js.job_fit_errors().empty()) return msg + ". Origin reason is: " + js.job_fit_errors();
   // The first task that fit no node (Volcano takes any: it walks a map).
-  if (const int t = js.first_fit_error_task(); t >= 0) {
-    return msg + ". Origin reason is " + mtask(t).name + ": " + js.fit_errors_of(t)->message();
+  if (const auto* first = js.first_fit_errors()) {
+    return msg + ". Origin reason is " + mtask(first->first).name + ": " + first->second.message();
   }
   return msg;
 }

@@ -9,6 +9,8 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <algorithm>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,6 +72,7 @@ struct TaskState {
   int role = -1;  ///< index into the job's roles
   /// Volcano's LastTransaction: set when a statement is discarded, cleared on commit.
   bool has_last_tx = false;
+  int fit_errors_at = -1;  ///< index of its entry in its job's JobNotes::fit_errors, -1: none
   TaskStatus last_status = TaskStatus::Pending;
   int last_node = -1;
 };
@@ -85,9 +88,24 @@ struct RoleState {
 /// kept apart and made on first use: a session builds a state for every job of the snapshot and
 /// reads most of them only.
 struct JobNotes {
-  std::map<int, FitErrors> fit_errors;  ///< task -> why it fit no node (NodesFitErrors)
-  std::vector<int> fit_error_order;  ///< tasks of fit_errors, first recorded first
-  std::vector<char> failed_roles;  ///< per role: some task of it has fit errors (FitFailedRoles)
+  /// task -> why it fit no node (NodesFitErrors), first recorded first; a task finds its entry
+  /// through TaskState::fit_errors_at.
+  std::vector<std::pair<int, FitErrors>> fit_errors;
+  /// The roles some task of which has fit errors (FitFailedRoles): the first 64 as bits, the
+  /// others (rare) by index.
+  uint64_t failed_role_bits = 0;
+  std::vector<int> failed_roles_beyond;
+  void mark_role_failed(int role) {
+    if (role < 64) {
+      failed_role_bits |= uint64_t{1} << role;
+    } else if (!role_failed(role)) {
+      failed_roles_beyond.push_back(role);
+    }
+  }
+  bool role_failed(int role) const {
+    if (role < 64) return (failed_role_bits >> role) & 1U;
+    return std::find(failed_roles_beyond.begin(), failed_roles_beyond.end(), role) != failed_roles_beyond.end();
+  }
   std::string job_fit_errors;  ///< JobFitErrors
   std::optional<Condition> condition;  ///< the condition this session wrote
 };
@@ -104,20 +122,12 @@ struct JobState {
   std::span<RoleState> roles;  ///< the session's (Session::role_states_)
   std::span<const int> tasks;  ///< in snapshot order (Session::job_task_ids_)
   Resource allocated;  ///< Σ requests of tasks in an allocated status (Volcano's job.Allocated)
-  std::unique_ptr<JobNotes> notes_;  ///< null until something is written (notes())
+  JobNotes* notes_ = nullptr;  ///< null until something is written (Session::notes_of; the session owns it)
 
-  JobNotes& notes() {
-    if (!notes_) notes_ = std::make_unique<JobNotes>();
-    return *notes_;
+  /// The first task recorded as fitting no node and why, nullptr when none.
+  const std::pair<int, FitErrors>* first_fit_errors() const {
+    return notes_ && !notes_->fit_errors.empty() ? &notes_->fit_errors.front() : nullptr;
   }
-  /// Why task t fit no node, or nullptr.
-  const FitErrors* fit_errors_of(int t) const {
-    if (!notes_) return nullptr;
-    auto it = notes_->fit_errors.find(t);
-    return it == notes_->fit_errors.end() ? nullptr : &it->second;
-  }
-  /// The first task recorded as fitting no node, -1 when none.
-  int first_fit_error_task() const { return notes_ && !notes_->fit_error_order.empty() ? notes_->fit_error_order.front() : -1; }
   const std::string& job_fit_errors() const;
   const std::optional<Condition>& condition() const;
 
@@ -131,8 +141,6 @@ struct JobState {
   bool check_task_valid() const;
   bool check_task_ready() const;
   bool check_task_pipelined() const;
-  /// Records why a task fit no node (NodesFitErrors) and marks its role failed.
-  void add_fit_errors(int task, int role, FitErrors fe);
   /// Volcano's TaskHasFitErrors: another task of this (named) role already fit no node.
   bool task_has_fit_errors(int role) const;
   bool need_continue_allocating() const;
@@ -296,6 +304,12 @@ class Session {
   /// A PodGroup event (enqueue rejections).
   void record_podgroup_event(int j, const std::string& type, const std::string& reason, const std::string& message);
   void set_condition(int j, Condition c);
+  /// The job's notes, made on first use (held by the session, in one pool).
+  JobNotes& notes_of(int j);
+  /// Records why task t fit no node (NodesFitErrors) and marks its role failed.
+  void add_fit_errors(int t, FitErrors fe);
+  /// Why task t fit no node, or nullptr.
+  const FitErrors* fit_errors_of(int t) const;
 
   // ---- finding nodes (util.PredicateNodes, PrioritizeNodes, SelectBestNode) ----
   /// Volcano's CalculateNumOfFeasibleNodesToFind with its default flags.
@@ -420,6 +434,7 @@ class Session {
   std::vector<VictimBoundFn> preemptable_bounds_;  ///< parallel to preemptable_ (null: none)
   std::vector<ReclaimBoundFn> reclaimable_bounds_;  ///< parallel to reclaimable_ (null: none)
   bool reclaim_reads_queue_only_ = true;
+  std::deque<JobNotes> job_notes_;  ///< JobState::notes_ point here
   uint64_t epoch_ = 0;
   std::vector<std::pair<TaskFn, TaskFn>> event_handlers_;
 

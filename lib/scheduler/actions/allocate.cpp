@@ -22,7 +22,7 @@ bool allocate_tasks(Session& s, TaskQueues& tasks, int j, int q, Statement& stmt
     FitErrors errors;
     const int n = s.find_node(t, SearchMode::Allocate, &errors);
     if (n < 0) {  // no node fits
-      js.add_fit_errors(t, s.task(t).role, std::move(errors));
+      s.add_fit_errors(t, std::move(errors));
       if (js.need_continue_allocating()) continue;
       break;
     }

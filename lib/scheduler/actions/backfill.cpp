@@ -49,11 +49,10 @@ void run_backfill(Session& s) {
   }
 
   for (int t : order) {
-    JobState& js = s.job(s.task(t).job);
     FitErrors errors;
     const int n = s.find_node(t, SearchMode::Backfill, &errors);
     if (n < 0) {
-      js.add_fit_errors(t, s.task(t).role, std::move(errors));
+      s.add_fit_errors(t, std::move(errors));
       continue;
     }
     s.allocate_and_dispatch(t, n);

@@ -80,14 +80,14 @@ class Gang : public Plugin {
       }
       const std::string msg = std::to_string(js.min_available - schedulable) + "/" + std::to_string(js.tasks.size()) +
                               " tasks in gang unschedulable: " + s.job_fit_error(j);
-      js.notes().job_fit_errors = msg;
+      s.notes_of(j).job_fit_errors = msg;
       s.set_condition(j, Condition{"Unschedulable", "True", "NotEnoughResources", msg, s.options.session_uid});
       // Allocated tasks follow the job's message.
       for (int t : js.tasks) {
-        if (s.task(t).status != TaskStatus::Allocated || js.fit_errors_of(t) != nullptr) continue;
+        if (s.task(t).status != TaskStatus::Allocated || s.fit_errors_of(t) != nullptr) continue;
         FitErrors fe;
         fe.err = msg;
-        js.add_fit_errors(t, s.task(t).role, std::move(fe));
+        s.add_fit_errors(t, std::move(fe));
       }
     }
   }
