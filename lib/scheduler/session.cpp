@@ -412,6 +412,23 @@ std::optional<std::vector<int>> victims_of(const Fns& fns, int preemptor, const 
   return victims;
 }
 
+/// Whether some tier has every function's bound (asked through `keeps`; none: kept) let a victim
+/// through: victims_of's victims come from one tier in which every function answered and kept
+/// them.
+template <class Fns, class Bounds, class Keeps>
+bool some_tier_keeps(const Fns& fns, const Bounds& bounds, Keeps keeps) {
+  std::size_t i = 0;
+  while (i < fns.size()) {
+    const int tier = fns[i].tier;
+    bool kept = true;
+    for (; i < fns.size() && fns[i].tier == tier; ++i) {
+      if (kept && bounds[i] && !keeps(bounds[i])) kept = false;
+    }
+    if (kept) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool Session::job_pipelined(int j) const { return votes(job_pipelined_, j); }
@@ -465,18 +482,8 @@ std::optional<std::vector<int>> Session::preemptable(int preemptor, const std::v
 }
 
 bool Session::may_be_preemptable(int32_t job_priority, int32_t task_priority, int victim) const {
-  // preemptable()'s victims come from one tier in which every function answered and kept them.
-  std::size_t i = 0;
-  while (i < preemptable_.size()) {
-    const int tier = preemptable_[i].tier;
-    bool kept = true;
-    for (; i < preemptable_.size() && preemptable_[i].tier == tier; ++i) {
-      const VictimBoundFn& bound = preemptable_bounds_[i];
-      if (kept && bound && !bound(job_priority, task_priority, victim)) kept = false;
-    }
-    if (kept) return true;
-  }
-  return false;
+  return some_tier_keeps(preemptable_, preemptable_bounds_,
+                         [&](const VictimBoundFn& bound) { return bound(job_priority, task_priority, victim); });
 }
 
 std::optional<std::vector<int>> Session::reclaimable(int reclaimer, const std::vector<int>& candidates) const {
@@ -484,19 +491,7 @@ std::optional<std::vector<int>> Session::reclaimable(int reclaimer, const std::v
 }
 
 bool Session::may_be_reclaimable(int victim) const {
-  // As may_be_preemptable: reclaimable()'s victims come from one tier in which every function
-  // answered and kept them.
-  std::size_t i = 0;
-  while (i < reclaimable_.size()) {
-    const int tier = reclaimable_[i].tier;
-    bool kept = true;
-    for (; i < reclaimable_.size() && reclaimable_[i].tier == tier; ++i) {
-      const ReclaimBoundFn& bound = reclaimable_bounds_[i];
-      if (kept && bound && !bound(victim)) kept = false;
-    }
-    if (kept) return true;
-  }
-  return false;
+  return some_tier_keeps(reclaimable_, reclaimable_bounds_, [&](const ReclaimBoundFn& bound) { return bound(victim); });
 }
 
 uint32_t Session::predicate(int t, int n) const {
