@@ -74,25 +74,25 @@ bool JobState::check_task_pipelined() const {
 
 bool JobState::task_has_fit_errors(int role) const {
   // Volcano's TaskHasFitErrors: a task without a role never uses the cache.
-  if (roles[static_cast<std::size_t>(role)].name.empty() || !notes_) return false;
-  return notes_->role_failed(role);
+  if (roles[static_cast<std::size_t>(role)].name.empty() || !notes) return false;
+  return notes->role_failed(role);
 }
 
 const std::string& JobState::job_fit_errors() const {
   static const std::string none;
-  return notes_ ? notes_->job_fit_errors : none;
+  return notes ? notes->job_fit_errors : none;
 }
 
 const std::optional<Condition>& JobState::condition() const {
   static const std::optional<Condition> none;
-  return notes_ ? notes_->condition : none;
+  return notes ? notes->condition : none;
 }
 
 bool JobState::need_continue_allocating() const {
   // Volcano's NeedContinueAllocating: not when every task is needed; else when the roles that
   // did not fail can still make up minAvailable, or every failed role has its own minimum.
   if (min_available == static_cast<int32_t>(tasks.size())) return false;
-  auto failed = [&](std::size_t r) { return notes_ && notes_->role_failed(static_cast<int>(r)); };
+  auto failed = [&](std::size_t r) { return notes && notes->role_failed(static_cast<int>(r)); };
   if (min_available < min_task_total) {
     int32_t left = 0;
     for (std::size_t r = 0; r < roles.size(); ++r) {
@@ -642,8 +642,8 @@ void Session::set_condition(int j, Condition c) { notes_of(j).condition = std::m
 
 JobNotes& Session::notes_of(int j) {
   JobState& js = job(j);
-  if (js.notes_ == nullptr) js.notes_ = &job_notes_.emplace_back();
-  return *js.notes_;
+  if (js.notes == nullptr) js.notes = &job_notes_.emplace_back();
+  return *js.notes;
 }
 
 void Session::add_fit_errors(int t, FitErrors fe) {
@@ -661,7 +661,7 @@ void Session::add_fit_errors(int t, FitErrors fe) {
 const FitErrors* Session::fit_errors_of(int t) const {
   const TaskState& ts = task(t);
   if (ts.fit_errors_at < 0) return nullptr;
-  return &job(ts.job).notes_->fit_errors[static_cast<std::size_t>(ts.fit_errors_at)].second;
+  return &job(ts.job).notes->fit_errors[static_cast<std::size_t>(ts.fit_errors_at)].second;
 }
 
 // ---- finding nodes ----

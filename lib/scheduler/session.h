@@ -6,11 +6,11 @@
 // Entities are indices: tasks share the model's task indices, queues the model's queue indices;
 // jobs (PodGroups in the session) and nodes (Ready nodes) have session indices.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
-#include <functional>
-#include <algorithm>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -122,11 +122,11 @@ struct JobState {
   std::span<RoleState> roles;  ///< the session's (Session::role_states_)
   std::span<const int> tasks;  ///< in snapshot order (Session::job_task_ids_)
   Resource allocated;  ///< Σ requests of tasks in an allocated status (Volcano's job.Allocated)
-  JobNotes* notes_ = nullptr;  ///< null until something is written (Session::notes_of; the session owns it)
+  JobNotes* notes = nullptr;  ///< null until something is written (Session::notes_of; the session owns it)
 
   /// The first task recorded as fitting no node and why, nullptr when none.
   const std::pair<int, FitErrors>* first_fit_errors() const {
-    return notes_ && !notes_->fit_errors.empty() ? &notes_->fit_errors.front() : nullptr;
+    return notes && !notes->fit_errors.empty() ? &notes->fit_errors.front() : nullptr;
   }
   const std::string& job_fit_errors() const;
   const std::optional<Condition>& condition() const;
@@ -434,7 +434,7 @@ class Session {
   std::vector<VictimBoundFn> preemptable_bounds_;  ///< parallel to preemptable_ (null: none)
   std::vector<ReclaimBoundFn> reclaimable_bounds_;  ///< parallel to reclaimable_ (null: none)
   bool reclaim_reads_queue_only_ = true;
-  std::deque<JobNotes> job_notes_;  ///< JobState::notes_ point here
+  std::deque<JobNotes> job_notes_;  ///< JobState::notes point here
   uint64_t epoch_ = 0;
   std::vector<std::pair<TaskFn, TaskFn>> event_handlers_;
 

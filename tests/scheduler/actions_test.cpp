@@ -303,7 +303,7 @@ TEST_CASE("the action queues pop in the order a heap pops, elements pushed back 
     while (!queues.empty(j)) got.push_back(queues.pop(j));
     CHECK(got == expected);
   }
-  SortedTasks one({5, 3, 9, 1, 7}, less);
+  TaskHeap one({5, 3, 9, 1, 7}, less);
   std::vector<int> got;
   while (!one.empty()) got.push_back(one.pop());
   CHECK(got == std::vector<int>{9, 7, 5, 3, 1});

@@ -74,10 +74,10 @@ class SortedThenHeap {
 /// session does not change: priorities, names, creation, uids), so they pop in the order a
 /// Heap of the same tasks would. Held by value, heapified in one go (most jobs that wait give
 /// up after their first task: sorting them all would cost more).
-class SortedTasks {
+class TaskHeap {
  public:
-  SortedTasks() = default;
-  SortedTasks(std::vector<int> tasks, std::function<bool(int, int)> less) : v_(std::move(tasks)), less_(std::move(less)) {
+  TaskHeap() = default;
+  TaskHeap(std::vector<int> tasks, std::function<bool(int, int)> less) : v_(std::move(tasks)), less_(std::move(less)) {
     std::make_heap(v_.begin(), v_.end(), greater());
   }
   int pop() {
@@ -98,7 +98,7 @@ class SortedTasks {
   std::function<bool(int, int)> less_;
 };
 
-/// SortedTasks for many jobs in one buffer: each job's tasks are added once, on its first turn,
+/// TaskHeap for many jobs in one buffer: each job's tasks are added once, on its first turn,
 /// and heapified in place (an action gives every waiting job a turn; a heap each cost an
 /// allocation per job and session).
 class TaskQueues {

@@ -348,7 +348,7 @@ void run_preempt(Session& s) {
         if (const int t = first_pending_preemptor(s, j); t >= 0) s.advance_search(t, SearchMode::Backfill);
         continue;
       }
-      SortedTasks pending = pending_preemptors(s, j);
+      TaskHeap pending = pending_preemptors(s, j);
       if (pending.empty()) continue;
       const CandidateBound own_tasks = [&own](int n) {
         auto it = own.find(n);

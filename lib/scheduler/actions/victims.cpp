@@ -35,13 +35,13 @@ bool is_pending_preemptor(const Session& s, int t) {
   return s.task(t).status == TaskStatus::Pending && !s.mtask(t).preempt_never;
 }
 
-SortedTasks pending_preemptors(Session& s, int j) {
+TaskHeap pending_preemptors(Session& s, int j) {
   std::vector<int> tasks;
   tasks.reserve(static_cast<std::size_t>(s.job(j).count[static_cast<std::size_t>(TaskStatus::Pending)]));
   for (int t : s.job(j).tasks) {
     if (is_pending_preemptor(s, t)) tasks.push_back(t);
   }
-  return SortedTasks(std::move(tasks), [&s](int l, int r) { return s.task_order_less(l, r); });
+  return TaskHeap(std::move(tasks), [&s](int l, int r) { return s.task_order_less(l, r); });
 }
 
 int first_pending_preemptor(const Session& s, int j) {

@@ -39,7 +39,7 @@ bool victims_free_enough(const Session& s, int preemptor, int n, const std::vect
 
 /// The pending tasks of a job that may preempt or reclaim (not preemptionPolicy Never), in task
 /// order.
-SortedTasks pending_preemptors(Session& s, int j);
+TaskHeap pending_preemptors(Session& s, int j);
 /// Whether task t is one of them.
 bool is_pending_preemptor(const Session& s, int t);
 /// The first of them in task order, -1 when there is none.
