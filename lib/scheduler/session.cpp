@@ -185,13 +185,7 @@ void Session::build_state() {
   }
   // Each job's roles: its minTaskMember ones, then those its tasks name, in order of appearance.
   role_states_.clear();
-  {
-    // Mostly each minTaskMember role and no other (the spans below point into it, so it must
-    // not move once they are set; growing before is only slower).
-    std::size_t roles = jobs.size();
-    for (const JobState& j : jobs) roles += model.jobs[static_cast<std::size_t>(j.model)].min_task_member.size();
-    role_states_.reserve(roles);
-  }
+  role_states_.reserve(jobs.size());  // mostly one role a job (the spans are set once it is full)
   std::vector<std::size_t> role_first(jobs.size() + 1, 0);
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     role_first[j] = role_states_.size();

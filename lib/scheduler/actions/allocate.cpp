@@ -74,24 +74,24 @@ void run_allocate(Session& s) {
   }
 
   // Each job's pending tasks in task order, taken on its first turn.
-  TaskQueues pending(s.jobs.size(), [&s](int l, int r) { return s.task_order_less(l, r); });
+  TaskQueues tasks(s.jobs.size(), [&s](int l, int r) { return s.task_order_less(l, r); });
   while (!queues.empty()) {
     const int q = queues.pop();
     if (s.overused(q)) continue;
     SortedThenHeap* queue_jobs = jobs[static_cast<std::size_t>(q)].get();
     if (queue_jobs == nullptr || queue_jobs->empty()) continue;
     const int j = queue_jobs->pop();
-    if (!pending.filled(j)) {
+    if (!tasks.filled(j)) {
       // Best-effort tasks (no requests) are backfill's.
-      pending.fill(j, s.job(j).tasks, [&s](int t) { return s.task(t).status == TaskStatus::Pending && !s.mtask(t).best_effort; });
+      tasks.fill(j, s.job(j).tasks, [&s](int t) { return s.task(t).status == TaskStatus::Pending && !s.mtask(t).best_effort; });
     }
-    if (pending.empty(j)) {
+    if (tasks.empty(j)) {
       queues.push(q);
       continue;
     }
     Statement stmt(s);
-    const bool commit = allocate_tasks(s, pending, j, q, stmt);
-    if (!pending.empty(j)) queue_jobs->push(j);
+    const bool commit = allocate_tasks(s, tasks, j, q, stmt);
+    if (!tasks.empty(j)) queue_jobs->push(j);
     if (commit) stmt.commit();
     queues.push(q);
   }

@@ -10,6 +10,12 @@
 
 namespace kai::scheduler {
 
+/// `less` reversed, for the std heap functions (whose top is the greatest): pops the first.
+struct ReversedLess {
+  const std::function<bool(int, int)>* less;
+  bool operator()(int a, int b) const { return (*less)(b, a); }
+};
+
 class Heap {
  public:
   explicit Heap(std::function<bool(int, int)> less) : less_(std::move(less)) {}
@@ -78,10 +84,10 @@ class TaskHeap {
  public:
   TaskHeap() = default;
   TaskHeap(std::vector<int> tasks, std::function<bool(int, int)> less) : v_(std::move(tasks)), less_(std::move(less)) {
-    std::make_heap(v_.begin(), v_.end(), greater());
+    std::make_heap(v_.begin(), v_.end(), ReversedLess{&less_});
   }
   int pop() {
-    std::pop_heap(v_.begin(), v_.end(), greater());
+    std::pop_heap(v_.begin(), v_.end(), ReversedLess{&less_});
     const int t = v_.back();
     v_.pop_back();
     return t;
@@ -89,11 +95,6 @@ class TaskHeap {
   bool empty() const { return v_.empty(); }
 
  private:
-  struct Greater {
-    const std::function<bool(int, int)>* less;
-    bool operator()(int a, int b) const { return (*less)(b, a); }
-  };
-  Greater greater() const { return Greater{&less_}; }
   std::vector<int> v_;
   std::function<bool(int, int)> less_;
 };
@@ -115,7 +116,7 @@ class TaskQueues {
       if (keep(t)) buf_.push_back(t);
     }
     r.end = buf_.size();
-    std::make_heap(at(r.begin), at(r.end), Greater{&less_});
+    std::make_heap(at(r.begin), at(r.end), ReversedLess{&less_});
   }
   bool empty(int j) const {
     const Range& r = range_[static_cast<std::size_t>(j)];
@@ -123,7 +124,7 @@ class TaskQueues {
   }
   int pop(int j) {
     Range& r = range_[static_cast<std::size_t>(j)];
-    std::pop_heap(at(r.begin), at(r.end), Greater{&less_});
+    std::pop_heap(at(r.begin), at(r.end), ReversedLess{&less_});
     return buf_[--r.end];
   }
 
@@ -131,10 +132,6 @@ class TaskQueues {
   struct Range {
     std::size_t begin = 0, end = 0;
     bool filled = false;
-  };
-  struct Greater {
-    const std::function<bool(int, int)>* less;
-    bool operator()(int a, int b) const { return (*less)(b, a); }
   };
   std::vector<int>::iterator at(std::size_t i) { return buf_.begin() + static_cast<std::ptrdiff_t>(i); }
   std::vector<int> buf_;
